@@ -1,0 +1,31 @@
+// Three projects: pure unit tests, end-to-end tests against a real control
+// plane (test/e2e, global setup starts it), and container tests with real
+// mail clients (test/container). test/run-all.sh runs them all.
+const common = {
+  preset: 'ts-jest/presets/default-esm',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
+      testTimeout: 120000,
+    },
+    {
+      ...common,
+      displayName: 'container',
+      testMatch: ['<rootDir>/test/container/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/container/global-setup.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,20 @@
+# Pinned versions and cache locations of the test control plane.
+# Sourced by build.sh, bin-path.sh, up.sh and down.sh (bash).
+# Latest patches the Go module proxy serves (checked 2026-11):
+#   k8s.io/kubernetes v1.34.4 (staging modules k8s.io/* v0.34.4)
+#   go.etcd.io/etcd/server/v3 v3.6.16
+#   helm.sh/helm/v3 v3.22.0
+K8S_VERSION="${MAILAGENT_K8S_VERSION:-v1.34.4}"
+ETCD_VERSION="${MAILAGENT_ETCD_VERSION:-v3.6.16}"
+HELM_VERSION="${MAILAGENT_HELM_VERSION:-v3.22.0}"
+
+MAILAGENT_CACHE_DIR="${MAILAGENT_CACHE_DIR:-$HOME/.cache/local-mail-agent}"
+K8S_BIN_DIR="$MAILAGENT_CACHE_DIR/bin/k8s-$K8S_VERSION"
+ETCD_BIN_DIR="$MAILAGENT_CACHE_DIR/bin/etcd-$ETCD_VERSION"
+HELM_BIN_DIR="$MAILAGENT_CACHE_DIR/bin/helm-$HELM_VERSION"
+
+KUBE_APISERVER="$K8S_BIN_DIR/kube-apiserver"
+KUBE_CONTROLLER_MANAGER="$K8S_BIN_DIR/kube-controller-manager"
+KUBECTL="$K8S_BIN_DIR/kubectl"
+ETCD="$ETCD_BIN_DIR/etcd"
+HELM="$HELM_BIN_DIR/helm"

@@ -1,0 +1,55 @@
+/**
+ * The `mailagent` command: a thin layer over the API, render, operator and
+ * deploy modules. Commands are imported lazily so that offline ones (synth,
+ * template, crd) start without loading the Kubernetes client.
+ */
+import { InputError, ValidationError } from '../api/errors.js';
+import type { Command } from './command.js';
+import { UsageError } from './command.js';
+
+type Loader = () => Promise<Command>;
+
+export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  synth: { summary: 'print the Kubernetes objects of a MailAgent (default: the demo agent)', load: async () => (await import('./commands/synth.js')).synthCommand },
+  crd: { summary: 'print the MailAgent CustomResourceDefinition', load: async () => (await import('./commands/crd.js')).crdCommand },
+};
+
+function mainUsage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'mailagent: a local-only mail agent (Exim4 + Dovecot) on Kubernetes, for teaching and testing.',
+    '',
+    'Usage: mailagent COMMAND [options]      (mailagent COMMAND --help for details)',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+/** Runs the CLI; returns the exit code. User errors never print a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(mainUsage());
+    return name === undefined ? 1 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`mailagent: unknown command "${name}"\n\n${mainUsage()}`);
+    return 1;
+  }
+  try {
+    return await (await entry.load()).run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`mailagent ${name}: ${err.message}${err.usage ? `\n\n${err.usage}` : ''}`);
+      return 1;
+    }
+    if (err instanceof ValidationError || err instanceof InputError || (err as { userError?: boolean }).userError) {
+      console.error(`mailagent ${name}: ${(err as Error).message}`);
+      return 1;
+    }
+    console.error(`mailagent ${name}: internal error: ${process.env.MAILAGENT_DEBUG ? (err as Error).stack ?? String(err) : String(err)}`);
+    return 2;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Self-signed certificates for agents without a TLS Secret. ECDSA P-256:
+ * generated in milliseconds with WebCrypto (RSA in JS takes seconds), and
+ * accepted by Exim (GnuTLS), Dovecot (OpenSSL), curl, swaks and Python.
+ */
+import 'reflect-metadata'; // required by @peculiar/x509's dependency injection
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export const CERT_VALIDITY_DAYS = 365;
+/** Renew when less than this is left. */
+export const CERT_RENEW_BEFORE_DAYS = 30;
+
+export interface SelfSignedCert {
+  cert: string;
+  key: string;
+  notAfter: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/** dnsNames[0] becomes the subject CN; all go into subjectAltName. */
+export async function generateSelfSigned(dnsNames: readonly string[], now = new Date()): Promise<SelfSignedCert> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const notBefore = new Date(now.getTime() - 5 * 60_000);
+  const notAfter = new Date(now.getTime() + CERT_VALIDITY_DAYS * DAY_MS);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    name: `CN=${dnsNames[0] ?? 'localhost'}, O=local-mail-agent`,
+    notBefore,
+    notAfter,
+    signingAlgorithm: alg,
+    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams["keys"],
+    extensions: [
+      // CA:TRUE so clients can use this very certificate as their trust anchor.
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(dnsNames.map((n) => ({ type: 'dns' as const, value: n }))),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
+  return { cert: cert.toString('pem'), key, notAfter };
+}
+
+export interface CertInfo {
+  notAfter: Date;
+  dnsNames: string[];
+}
+
+/** Parses a PEM certificate; throws a readable error when it is not one. */
+export function readCertificate(pem: string): CertInfo {
+  const cert = new x509.X509Certificate(pem);
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  return {
+    notAfter: cert.notAfter,
+    dnsNames: san ? san.names.items.filter((n) => n.type === 'dns').map((n) => n.value) : [],
+  };
+}
+
+export function needsRenewal(info: CertInfo, now = new Date()): boolean {
+  return info.notAfter.getTime() - now.getTime() < CERT_RENEW_BEFORE_DAYS * DAY_MS;
+}
+
+/** DNS names a self-signed certificate for an agent covers. */
+export function agentDnsNames(domain: string, service: string, namespace: string | undefined): string[] {
+  const names = [domain, `*.${domain}`, service];
+  if (namespace) names.push(`${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`);
+  return names;
+}

@@ -7,7 +7,7 @@ import 'reflect-metadata'; // required by @peculiar/x509's dependency injection
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export const CERT_VALIDITY_DAYS = 365;
 /** Renew when less than this is left. */
@@ -33,7 +33,7 @@ export async function generateSelfSigned(dnsNames: readonly string[], now = new 
     notBefore,
     notAfter,
     signingAlgorithm: alg,
-    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams["keys"],
+    keys,
     extensions: [
       // CA:TRUE so clients can use this very certificate as their trust anchor.
       new x509.BasicConstraintsExtension(true, undefined, true),

@@ -5,7 +5,7 @@ import type { MailAgentSpec } from '../../src/api/index.js';
 import { INPUTS_ANNOTATION, MailAgentChart, renderAgentConf } from '../../src/constructs/index.js';
 import type { KubeObject, MailAgentChartProps } from '../../src/constructs/index.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const TLS = { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', key: 'KEY' };
 

@@ -1,0 +1,29 @@
+/** Turns client-node's ApiException (raw body text) into an error with the API server's own message. */
+import { ApiException } from '@kubernetes/client-node';
+
+export class KubeApiError extends Error {
+  constructor(readonly code: number, readonly reason: string, message: string) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+interface StatusBody { message?: string; reason?: string }
+
+export function kubeError(err: unknown, what: string): Error {
+  if (err instanceof ApiException) {
+    let status: StatusBody = {};
+    try {
+      status = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as StatusBody;
+    } catch { /* body was not JSON */ }
+    return new KubeApiError(err.code, status.reason ?? '', `${what}: ${status.message ?? `HTTP ${err.code}`}`);
+  }
+  if (err instanceof Error) return new Error(`${what}: ${err.message}`, { cause: err });
+  return new Error(`${what}: ${String(err)}`);
+}
+
+export const isNotFound = (err: unknown): boolean =>
+  (err instanceof ApiException && err.code === 404) || (err instanceof KubeApiError && err.code === 404);
+
+export const isConflict = (err: unknown): boolean =>
+  (err instanceof ApiException && err.code === 409) || (err instanceof KubeApiError && err.code === 409);

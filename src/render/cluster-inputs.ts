@@ -1,0 +1,131 @@
+/**
+ * Resolves what a mail agent's chart needs from the cluster, before anything
+ * is applied (so a bad input never leaves a half-applied agent):
+ *  - generated passwords, read back from <name>-credentials so they stay
+ *    stable across reconciles and restarts; new users get new ones;
+ *  - referenced password Secrets: must exist and hold the key;
+ *  - TLS: a referenced kubernetes.io/tls Secret must hold a certificate and
+ *    key; otherwise the self-signed one in <name>-tls is reused until it is
+ *    due for renewal, then regenerated.
+ * Problems are returned as typed InputProblems that name the field and the fix.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import type { ResolvedSpec } from '../api/resolve.js';
+import { childNames } from '../constructs/names.js';
+import type { GeneratedTls } from '../constructs/mail-agent-chart.js';
+import { isNotFound, kubeError } from '../kube/errors.js';
+import { generatePassword } from '../secrets/passwords.js';
+import { agentDnsNames, generateSelfSigned, needsRenewal, readCertificate } from '../secrets/self-signed.js';
+
+export class InputProblem extends Error {
+  constructor(readonly field: string, message: string, readonly reason: string) {
+    super(`${field}: ${message}`);
+    this.name = 'InputProblem';
+  }
+}
+
+export interface ClusterInputs {
+  generatedPasswords: Record<string, string>;
+  generatedTls: GeneratedTls | undefined;
+  caCert: string | undefined;
+  /** resourceVersions of referenced Secrets (rolls the pod when they change). */
+  externalInputsVersion: string;
+  /** Whether the self-signed certificate was (re)generated in this pass. */
+  tlsGenerated: boolean;
+}
+
+const decode = (v: string | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8'));
+
+async function readSecret(core: k8s.CoreV1Api, namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
+  try {
+    return await core.readNamespacedSecret({ name, namespace });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw kubeError(err, `read Secret ${namespace}/${name}`);
+  }
+}
+
+function checkKeyPair(cert: string, key: string, where: string, field: string): void {
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(cert);
+  } catch {
+    throw new InputProblem(field, `${where}: tls.crt is not a PEM certificate; store the server certificate (PEM) under tls.crt`, 'TLSSecretInvalid');
+  }
+  let ok = false;
+  try {
+    ok = x.checkPrivateKey(createPrivateKey(key));
+  } catch {
+    throw new InputProblem(field, `${where}: tls.key is not a PEM private key; store the certificate's key (PEM) under tls.key`, 'TLSSecretInvalid');
+  }
+  if (!ok) throw new InputProblem(field, `${where}: tls.key does not match tls.crt; store the key that belongs to the certificate`, 'TLSSecretInvalid');
+}
+
+export async function resolveClusterInputs(
+  core: k8s.CoreV1Api, name: string, namespace: string, spec: ResolvedSpec, now = new Date(),
+): Promise<ClusterInputs> {
+  const names = childNames(name);
+  const versions: string[] = [];
+
+  // Referenced passwords: the pod mounts them itself; check they exist now.
+  for (const [i, u] of spec.users.entries()) {
+    const ref = u.passwordSecretRef;
+    if (!ref) continue;
+    const field = `spec.users[${i}].passwordSecretRef`;
+    const s = await readSecret(core, namespace, ref.name);
+    if (!s) throw new InputProblem(field, `Secret ${namespace}/${ref.name} not found; create it with the password of ${u.name} under key "${ref.key}"`, 'PasswordSecretMissing');
+    const pw = decode(s.data?.[ref.key]);
+    if (pw === undefined) throw new InputProblem(field, `Secret ${namespace}/${ref.name} has no key "${ref.key}"; add the password of ${u.name} under that key`, 'PasswordSecretMissing');
+    if (pw.replace(/\n$/, '') === '' || /[\r\n\0:]/.test(pw.replace(/\n$/, ''))) {
+      throw new InputProblem(field, `Secret ${namespace}/${ref.name} key "${ref.key}": the password is empty or contains ":", a line break or NUL; store a single-line password`, 'PasswordInvalid');
+    }
+    versions.push(`${ref.name}@${s.metadata?.resourceVersion ?? ''}`);
+  }
+
+  // Generated passwords: keep the ones already stored.
+  const stored = await readSecret(core, namespace, names.credentials);
+  const generatedPasswords: Record<string, string> = {};
+  for (const u of spec.users) {
+    if (u.passwordSecretRef) continue;
+    generatedPasswords[u.name] = decode(stored?.data?.[u.name]) ?? generatePassword();
+  }
+
+  // TLS.
+  let generatedTls: GeneratedTls | undefined;
+  let caCert: string | undefined;
+  let tlsGenerated = false;
+  if (spec.tlsSecretName !== undefined) {
+    const field = 'spec.tls.secretName';
+    const s = await readSecret(core, namespace, spec.tlsSecretName);
+    const where = `Secret ${namespace}/${spec.tlsSecretName}`;
+    if (!s) throw new InputProblem(field, `${where} not found; create a kubernetes.io/tls Secret (kubectl create secret tls ${spec.tlsSecretName} --cert=... --key=...) or remove spec.tls to get a self-signed certificate`, 'TLSSecretMissing');
+    const cert = decode(s.data?.['tls.crt']);
+    const key = decode(s.data?.['tls.key']);
+    if (!cert || !key) throw new InputProblem(field, `${where} lacks tls.crt or tls.key; it must be a kubernetes.io/tls Secret`, 'TLSSecretInvalid');
+    checkKeyPair(cert, key, where, field);
+    caCert = decode(s.data?.['ca.crt']) ?? cert;
+    versions.push(`${spec.tlsSecretName}@${s.metadata?.resourceVersion ?? ''}`);
+  } else {
+    const s = await readSecret(core, namespace, names.tls);
+    const cert = decode(s?.data?.['tls.crt']);
+    const key = decode(s?.data?.['tls.key']);
+    let reuse = false;
+    if (cert && key) {
+      try {
+        const info = readCertificate(cert);
+        reuse = !needsRenewal(info, now) && info.dnsNames.includes(spec.domain);
+      } catch { reuse = false; }
+    }
+    if (reuse && cert && key) {
+      generatedTls = { cert, key };
+    } else {
+      const g = await generateSelfSigned(agentDnsNames(spec.domain, names.service, namespace), now);
+      generatedTls = { cert: g.cert, key: g.key };
+      tlsGenerated = true;
+    }
+    caCert = generatedTls.cert;
+  }
+
+  return { generatedPasswords, generatedTls, caCert, externalInputsVersion: versions.join(','), tlsGenerated };
+}

@@ -12,6 +12,7 @@ type Loader = () => Promise<Command>;
 export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   synth: { summary: 'print the Kubernetes objects of a MailAgent (default: the demo agent)', load: async () => (await import('./commands/synth.js')).synthCommand },
   crd: { summary: 'print the MailAgent CustomResourceDefinition', load: async () => (await import('./commands/crd.js')).crdCommand },
+  operator: { summary: 'run the MailAgent operator (or print its RBAC rules)', load: async () => (await import('./commands/operator.js')).operatorCommand },
 };
 
 function mainUsage(): string {

@@ -37,7 +37,14 @@ export interface ClusterInputs {
 
 const decode = (v: string | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8'));
 
-async function readSecret(core: k8s.CoreV1Api, namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
+export type SecretReader = (namespace: string, name: string) => Promise<k8s.V1Secret | undefined>;
+
+/** Reads a Secret from the API; undefined when it does not exist. */
+export function apiSecretReader(core: k8s.CoreV1Api): SecretReader {
+  return (namespace, name) => readSecretFromApi(core, namespace, name);
+}
+
+async function readSecretFromApi(core: k8s.CoreV1Api, namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
   try {
     return await core.readNamespacedSecret({ name, namespace });
   } catch (err) {
@@ -62,8 +69,12 @@ function checkKeyPair(cert: string, key: string, where: string, field: string): 
   if (!ok) throw new InputProblem(field, `${where}: tls.key does not match tls.crt; store the key that belongs to the certificate`, 'TLSSecretInvalid');
 }
 
+/**
+ * `read` may serve the agent's own Secrets from a cache (the operator does);
+ * referenced Secrets are read the same way.
+ */
 export async function resolveClusterInputs(
-  core: k8s.CoreV1Api, name: string, namespace: string, spec: ResolvedSpec, now = new Date(),
+  read: SecretReader, name: string, namespace: string, spec: ResolvedSpec, now = new Date(),
 ): Promise<ClusterInputs> {
   const names = childNames(name);
   const versions: string[] = [];
@@ -73,7 +84,7 @@ export async function resolveClusterInputs(
     const ref = u.passwordSecretRef;
     if (!ref) continue;
     const field = `spec.users[${i}].passwordSecretRef`;
-    const s = await readSecret(core, namespace, ref.name);
+    const s = await read(namespace, ref.name);
     if (!s) throw new InputProblem(field, `Secret ${namespace}/${ref.name} not found; create it with the password of ${u.name} under key "${ref.key}"`, 'PasswordSecretMissing');
     const pw = decode(s.data?.[ref.key]);
     if (pw === undefined) throw new InputProblem(field, `Secret ${namespace}/${ref.name} has no key "${ref.key}"; add the password of ${u.name} under that key`, 'PasswordSecretMissing');
@@ -84,7 +95,7 @@ export async function resolveClusterInputs(
   }
 
   // Generated passwords: keep the ones already stored.
-  const stored = await readSecret(core, namespace, names.credentials);
+  const stored = await read(namespace, names.credentials);
   const generatedPasswords: Record<string, string> = {};
   for (const u of spec.users) {
     if (u.passwordSecretRef) continue;
@@ -97,7 +108,7 @@ export async function resolveClusterInputs(
   let tlsGenerated = false;
   if (spec.tlsSecretName !== undefined) {
     const field = 'spec.tls.secretName';
-    const s = await readSecret(core, namespace, spec.tlsSecretName);
+    const s = await read(namespace, spec.tlsSecretName);
     const where = `Secret ${namespace}/${spec.tlsSecretName}`;
     if (!s) throw new InputProblem(field, `${where} not found; create a kubernetes.io/tls Secret (kubectl create secret tls ${spec.tlsSecretName} --cert=... --key=...) or remove spec.tls to get a self-signed certificate`, 'TLSSecretMissing');
     const cert = decode(s.data?.['tls.crt']);
@@ -107,7 +118,7 @@ export async function resolveClusterInputs(
     caCert = decode(s.data?.['ca.crt']) ?? cert;
     versions.push(`${spec.tlsSecretName}@${s.metadata?.resourceVersion ?? ''}`);
   } else {
-    const s = await readSecret(core, namespace, names.tls);
+    const s = await read(namespace, names.tls);
     const cert = decode(s?.data?.['tls.crt']);
     const key = decode(s?.data?.['tls.key']);
     let reuse = false;

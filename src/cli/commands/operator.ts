@@ -1,0 +1,76 @@
+import { stringify } from 'yaml';
+import { loadKubeConfig } from '../../kube/config.js';
+import { Operator } from '../../operator/manager.js';
+import { OPERATOR_RULES } from '../../operator/rbac.js';
+import { HELP_OPTION, parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
+
+const usage = `Usage: mailagent operator [options]
+       mailagent operator rbac
+
+Runs the MailAgent operator against the cluster of KUBECONFIG (or in-cluster
+credentials): reconciles every MailAgent into its ConfigMap, Secrets,
+Deployment, Service, NetworkPolicy and claim, and reports status. Logs are
+JSON lines on stdout. \`rbac\` prints the ClusterRole it needs.
+
+Options:
+  -n, --namespace NS        watch only this namespace (default: all)
+      --metrics-port N      Prometheus /metrics port (default 8080)
+      --health-port N       /healthz and /readyz port (default 8081)
+      --resync SECONDS      revisit every agent this often (default 300)
+      --concurrency N       reconciles in parallel (default 4)
+      --no-leader-elect     do not take a Lease (only one replica may run)
+      --lease-namespace NS  namespace of the leader Lease (default: $POD_NAMESPACE or "default")
+      --identity ID         leader identity (default: hostname_pid)`;
+
+function int(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} must be a whole number from 0 to 65535, got "${value}"`, usage);
+  return n;
+}
+
+export const operatorCommand: Command = {
+  name: 'operator',
+  summary: 'run the MailAgent operator (or print its RBAC rules)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      ...HELP_OPTION,
+      namespace: { type: 'string', short: 'n' },
+      'metrics-port': { type: 'string' },
+      'health-port': { type: 'string' },
+      resync: { type: 'string' },
+      concurrency: { type: 'string' },
+      'no-leader-elect': { type: 'boolean' },
+      'lease-namespace': { type: 'string' },
+      identity: { type: 'string' },
+    }, usage, 1);
+    if (values.help) { console.log(usage); return 0; }
+    if (positionals[0] === 'rbac') {
+      process.stdout.write(stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'mailagent-operator' }, rules: OPERATOR_RULES }));
+      return 0;
+    }
+    if (positionals[0] !== undefined) throw new UsageError(`unknown argument "${positionals[0]}"`, usage);
+    const op = new Operator(loadKubeConfig(), {
+      namespace: values.namespace,
+      metricsPort: int(values['metrics-port'], 8080, 'metrics-port'),
+      healthPort: int(values['health-port'], 8081, 'health-port'),
+      resyncSeconds: Math.max(1, int(values.resync, 300, 'resync')),
+      concurrency: Math.max(1, int(values.concurrency, 4, 'concurrency')),
+      leaderElect: !values['no-leader-elect'],
+      leaseNamespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
+      leaseName: 'mailagent-operator',
+      identity: values.identity,
+    });
+    const done = new Promise<void>((resolve) => {
+      const onSignal = (sig: string) => { op.log.info('signal received', { signal: sig }); void op.stop(0).then(resolve); };
+      process.once('SIGTERM', () => { onSignal('SIGTERM'); });
+      process.once('SIGINT', () => { onSignal('SIGINT'); });
+    });
+    await op.run();
+    await done;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  },
+};

@@ -1,0 +1,134 @@
+/**
+ * Runs the operator: leader election, then watches -> work queue ->
+ * reconciler, a periodic resync, probes and metrics, and a graceful stop on
+ * SIGTERM (finish the reconcile in flight, release the lease).
+ */
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import * as k8s from '@kubernetes/client-node';
+import { apiSecretReader } from '../render/cluster-inputs.js';
+import type { SecretReader } from '../render/cluster-inputs.js';
+import { EventRecorder } from './events.js';
+import { serveProbes } from './http-server.js';
+import { LeaderElector } from './leader-election.js';
+import { Logger } from './log.js';
+import { OperatorMetrics } from './metrics.js';
+import { Reconciler } from './reconcile.js';
+import { Watches } from './watches.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface OperatorOptions {
+  /** Watch one namespace; undefined = all. */
+  namespace?: string | undefined;
+  metricsPort: number;
+  healthPort: number;
+  resyncSeconds: number;
+  concurrency: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  identity?: string | undefined;
+}
+
+export class Operator {
+  readonly metrics = new OperatorMetrics();
+  readonly log = new Logger({ component: 'mailagent-operator' });
+  private readonly kc: k8s.KubeConfig;
+  private watches: Watches | undefined;
+  private queue: WorkQueue | undefined;
+  private elector: LeaderElector | undefined;
+  private servers: Server[] = [];
+  private synced = false;
+  private standingBy = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(kc: k8s.KubeConfig, private readonly opts: OperatorOptions) {
+    this.kc = kc;
+  }
+
+  async run(): Promise<void> {
+    const { opts } = this;
+    const probes = {
+      healthy: () => true,
+      // A standby is ready (it is doing its job: waiting); a leader once its caches synced.
+      ready: () => this.synced || this.standingBy,
+      metrics: () => this.metrics.render(),
+    };
+    this.servers.push(await serveProbes(opts.healthPort, probes));
+    if (opts.metricsPort !== opts.healthPort) this.servers.push(await serveProbes(opts.metricsPort, probes));
+    this.log.info('starting', { namespace: opts.namespace ?? '(all)', healthPort: opts.healthPort, metricsPort: opts.metricsPort });
+
+    if (opts.leaderElect) {
+      this.elector = new LeaderElector(this.kc.makeApiClient(k8s.CoordinationV1Api), {
+        namespace: opts.leaseNamespace, name: opts.leaseName,
+        identity: opts.identity ?? `${hostname()}_${process.pid}`,
+        leaseDurationSeconds: 15, retryPeriodMs: 2_000,
+      }, this.log);
+      this.metrics.isLeader = () => this.elector?.isLeader ?? false;
+      this.standingBy = true;
+      await this.elector.acquire(() => { void this.stop(1); });
+      this.standingBy = false;
+    } else {
+      this.metrics.isLeader = () => true;
+    }
+    await this.startControllers();
+  }
+
+  private async startControllers(): Promise<void> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const objects = k8s.KubernetesObjectApi.makeApiClient(this.kc);
+    const custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
+    const fromApi = apiSecretReader(core);
+    let watches: Watches | undefined;
+    // Our own Secrets come from the watch cache; referenced ones from the API.
+    const readSecret: SecretReader = async (ns, name) =>
+      (watches?.child('Secret', ns, name) as k8s.V1Secret | undefined) ?? fromApi(ns, name);
+    const events = new EventRecorder(core, this.log, this.metrics);
+    const reconciler = new Reconciler({ objects, custom, view: { agent: (n, m) => watches?.agent(n, m), child: (k, n, m) => watches?.child(k, n, m), childrenOf: (u) => watches?.childrenOf(u) ?? [] }, readSecret, events, metrics: this.metrics, log: this.log });
+
+    const queue = new WorkQueue(async (key) => {
+      const started = process.hrtime.bigint();
+      try {
+        const r = await reconciler.reconcile(key);
+        this.metrics.reconciles.inc({ result: 'success' });
+        return r;
+      } catch (err) {
+        this.metrics.reconciles.inc({ result: 'error' });
+        throw err;
+      } finally {
+        this.metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    }, { concurrency: this.opts.concurrency, baseDelayMs: 500, maxDelayMs: 300_000 }, (key, err, retryInMs) => {
+      this.log.error('reconcile failed; will retry', { mailagent: key, error: (err as Error).message, retryInMs });
+    });
+    this.queue = queue;
+    this.metrics.queueDepth = () => queue.depth;
+
+    watches = new Watches(this.kc, this.opts.namespace, {
+      onAgent: (key, deleted) => {
+        if (deleted) { reconciler.forget(key); queue.forget(key); } else queue.add(key);
+      },
+    }, this.log);
+    this.watches = watches;
+    await watches.start();
+    this.synced = true;
+    this.log.info('caches synced; reconciling', { agents: watches.agentKeys().length });
+    const w = watches;
+    this.resyncTimer = setInterval(() => { for (const key of w.agentKeys()) queue.add(key); }, this.opts.resyncSeconds * 1000);
+  }
+
+  /** Graceful stop: no new work, let the reconcile in flight finish, release the lease. */
+  stop(exitCode = 0): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info('stopping', { exitCode });
+      if (this.resyncTimer) clearInterval(this.resyncTimer);
+      await this.watches?.stop().catch(() => undefined);
+      await this.queue?.shutdown();
+      await this.elector?.release();
+      await Promise.all(this.servers.map((s) => new Promise((r) => { s.close(r); s.closeAllConnections(); })));
+      process.exitCode = exitCode;
+    })();
+    return this.stopping;
+  }
+}

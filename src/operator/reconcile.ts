@@ -1,0 +1,278 @@
+/**
+ * One reconcile of one MailAgent: resolve inputs, synthesize, apply, prune,
+ * report. Each step is a small function; the Reconciler only sequences them.
+ * Nothing is applied until every input resolved, so a bad spec or a missing
+ * Secret never leaves a half-applied agent (it gets Degraded=True instead).
+ */
+import { createHash } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { ValidationError } from '../api/errors.js';
+import { parseDurationMs, resolveSpec } from '../api/resolve.js';
+import type { ResolvedSpec } from '../api/resolve.js';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../api/types.js';
+import type { MailAgent, MailAgentStatus } from '../api/types.js';
+import { validateSpec } from '../api/validate.js';
+import { synthMailAgent } from '../constructs/mail-agent-chart.js';
+import { applyObject } from '../kube/apply.js';
+import type { KubeObject } from '../kube/apply.js';
+import { isNotFound, kubeError } from '../kube/errors.js';
+import { objectKey } from '../kube/owned-kinds.js';
+import { InputProblem, resolveClusterInputs } from '../render/cluster-inputs.js';
+import type { SecretReader } from '../render/cluster-inputs.js';
+import type { EventRecorder } from './events.js';
+import type { Logger } from './log.js';
+import type { OperatorMetrics } from './metrics.js';
+import { FIELD_MANAGER } from './rbac.js';
+import { computeStatus, sameJson } from './status.js';
+import type { DeploymentState } from './status.js';
+
+export const MANAGED_BY = 'mailagent-operator';
+
+/** Read access to the objects the operator watches (informer caches). */
+export interface ClusterView {
+  agent(namespace: string, name: string): MailAgent | undefined;
+  /** An owned child as last seen by the watch, or undefined. */
+  child(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** All cached children controlled by the agent with this uid. */
+  childrenOf(uid: string): KubeObject[];
+}
+
+export interface ReconcilerDeps {
+  objects: k8s.KubernetesObjectApi;
+  custom: k8s.CustomObjectsApi;
+  view: ClusterView;
+  readSecret: SecretReader;
+  events: EventRecorder;
+  metrics: OperatorMetrics;
+  log: Logger;
+  now?: () => Date;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+interface Applied {
+  hash: string;
+  /** kind/name -> resourceVersion right after our apply. */
+  versions: Map<string, string>;
+}
+
+const PROBLEM_RETRY_MS = 15_000;
+
+function controllerUid(obj: KubeObject): string | undefined {
+  return obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+}
+
+export class Reconciler {
+  private readonly applied = new Map<string, Applied>();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Forget what we applied for a key (the agent is gone). */
+  forget(key: string): void {
+    this.applied.delete(key);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace = '', name = ''] = key.split('/');
+    const agent = this.deps.view.agent(namespace, name);
+    if (!agent || agent.metadata.deletionTimestamp) {
+      this.forget(key);
+      return {};
+    }
+    const log = this.deps.log.child({ mailagent: key });
+    const now = this.now();
+
+    const expiry = this.expiry(agent);
+    if (expiry && expiry.getTime() <= now.getTime()) {
+      await this.expire(agent, log);
+      return {};
+    }
+
+    let spec: ResolvedSpec | undefined;
+    try {
+      spec = resolveSpec(validateSpec(agent.spec, `MailAgent ${key}`));
+      const inputs = await resolveClusterInputs(this.deps.readSecret, name, namespace, spec, now);
+      const objects = this.desiredObjects(agent, spec, inputs);
+      await this.checkConflicts(agent, objects);
+      const changed = await this.applyIfChanged(key, objects);
+      if (changed) {
+        await this.prune(agent, objects, log);
+        if (inputs.tlsGenerated) {
+          await this.deps.events.emit(agent, 'Normal', 'CertificateGenerated', `generated a self-signed certificate for ${spec.domain} in Secret ${name}-tls`);
+        }
+        log.info('applied', { objects: objects.length });
+      }
+      await this.writeStatus(agent, spec, undefined, expiry, now);
+      return expiry ? { requeueAfterMs: expiry.getTime() - now.getTime() } : {};
+    } catch (err) {
+      if (err instanceof InputProblem || err instanceof ValidationError || err instanceof ConflictProblem) {
+        const problem = toProblem(err);
+        log.warn('cannot reconcile: input problem', { reason: problem.reason, problem: problem.message });
+        await this.writeStatus(agent, spec, problem, expiry, now);
+        await this.deps.events.emit(agent, 'Warning', problem.reason, problem.message);
+        return { requeueAfterMs: PROBLEM_RETRY_MS };
+      }
+      throw err;
+    }
+  }
+
+  private expiry(agent: MailAgent): Date | undefined {
+    if (!agent.spec.lifetime || !agent.metadata.creationTimestamp) return undefined;
+    return new Date(new Date(agent.metadata.creationTimestamp).getTime() + parseDurationMs(agent.spec.lifetime));
+  }
+
+  private async expire(agent: MailAgent, log: Logger): Promise<void> {
+    const ns = agent.metadata.namespace ?? 'default';
+    await this.deps.events.emit(agent, 'Normal', 'Expired', `spec.lifetime ${agent.spec.lifetime ?? ''} has run out; deleting the MailAgent and everything it owns`);
+    try {
+      await this.deps.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: agent.metadata.name, propagationPolicy: 'Background' });
+      this.deps.metrics.apiWrites.inc({ verb: 'delete', resource: PLURAL });
+      log.info('deleted expired MailAgent', { lifetime: agent.spec.lifetime });
+    } catch (err) {
+      if (!isNotFound(err)) throw kubeError(err, `delete expired MailAgent ${ns}/${agent.metadata.name}`);
+    }
+  }
+
+  private desiredObjects(agent: MailAgent, spec: ResolvedSpec, inputs: Awaited<ReturnType<typeof resolveClusterInputs>>): KubeObject[] {
+    const ownerReference: k8s.V1OwnerReference = {
+      apiVersion: API_VERSION, kind: KIND, name: agent.metadata.name, uid: agent.metadata.uid ?? '', controller: true, blockOwnerDeletion: true,
+    };
+    const objects = synthMailAgent({
+      name: agent.metadata.name,
+      namespace: agent.metadata.namespace,
+      spec,
+      generatedPasswords: inputs.generatedPasswords,
+      generatedTls: inputs.generatedTls,
+      caCert: inputs.caCert,
+      externalInputsVersion: inputs.externalInputsVersion,
+      managedBy: MANAGED_BY,
+    }) as unknown as KubeObject[];
+    for (const o of objects) o.metadata.ownerReferences = [ownerReference];
+    return objects;
+  }
+
+  /** Refuses to take over an object someone else created with one of our names. */
+  private async checkConflicts(agent: MailAgent, objects: KubeObject[]): Promise<void> {
+    for (const o of objects) {
+      const ns = o.metadata.namespace ?? '';
+      let live = this.deps.view.child(o.kind, ns, o.metadata.name);
+      if (!live) {
+        try {
+          live = await this.deps.objects.read({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: ns } }) as KubeObject;
+        } catch (err) {
+          if (isNotFound(err)) continue;
+          throw kubeError(err, `read ${objectKey(o)}`);
+        }
+      }
+      const owner = controllerUid(live);
+      if (owner !== agent.metadata.uid) {
+        throw new ConflictProblem(`${o.kind} ${ns}/${o.metadata.name} already exists and is not owned by this MailAgent; delete or rename that ${o.kind}, or give the MailAgent another name`);
+      }
+    }
+  }
+
+  /**
+   * Applies only when the desired objects changed since our last apply or a
+   * child's resourceVersion moved (edited or deleted by hand): a resync of an
+   * unchanged agent sends no write.
+   */
+  private async applyIfChanged(key: string, objects: KubeObject[]): Promise<boolean> {
+    const hash = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
+    const last = this.applied.get(key);
+    if (last?.hash === hash && objects.every((o) => {
+      const live = this.deps.view.child(o.kind, o.metadata.namespace ?? '', o.metadata.name);
+      return live !== undefined && live.metadata.resourceVersion === last.versions.get(objectKey(o));
+    })) {
+      this.deps.metrics.reconciles.inc({ result: 'unchanged' });
+      return false;
+    }
+    const versions = new Map<string, string>();
+    for (const o of objects) {
+      const applied = await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER });
+      this.deps.metrics.apiWrites.inc({ verb: 'apply', resource: o.kind });
+      versions.set(objectKey(o), applied.metadata.resourceVersion ?? '');
+    }
+    this.applied.set(key, { hash, versions });
+    return true;
+  }
+
+  private async prune(agent: MailAgent, objects: KubeObject[], log: Logger): Promise<void> {
+    const keep = new Set(objects.map(objectKey));
+    for (const child of this.deps.view.childrenOf(agent.metadata.uid ?? '')) {
+      if (keep.has(objectKey(child))) continue;
+      try {
+        await this.deps.objects.delete(child, undefined, undefined, undefined, undefined, 'Background');
+        this.deps.metrics.apiWrites.inc({ verb: 'delete', resource: child.kind });
+        log.info('pruned', { object: objectKey(child) });
+      } catch (err) {
+        if (!isNotFound(err)) throw kubeError(err, `delete ${objectKey(child)}`);
+      }
+    }
+  }
+
+  private deploymentState(agent: MailAgent): DeploymentState | undefined {
+    const d = this.deps.view.child('Deployment', agent.metadata.namespace ?? '', agent.metadata.name) as (KubeObject & { spec?: unknown; status?: k8s.V1DeploymentStatus }) | undefined;
+    if (!d) return undefined;
+    return {
+      generation: d.metadata.generation,
+      observedGeneration: d.status?.observedGeneration,
+      availableReplicas: d.status?.availableReplicas,
+      updatedReplicas: d.status?.updatedReplicas,
+    };
+  }
+
+  private async writeStatus(agent: MailAgent, spec: ResolvedSpec | undefined, problem: { reason: string; message: string } | undefined, expiry: Date | undefined, now: Date): Promise<void> {
+    const previous = agent.status;
+    const status = computeStatus({
+      name: agent.metadata.name,
+      namespace: agent.metadata.namespace ?? 'default',
+      generation: agent.metadata.generation ?? 0,
+      spec,
+      problem,
+      deployment: this.deploymentState(agent),
+      expiresAt: expiry?.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    }, previous, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    if (sameJson(previous, status)) return;
+    await this.patchStatus(agent, status);
+    const wasReady = previous?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    const isReady = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    if (isReady && !wasReady) await this.deps.events.emit(agent, 'Normal', 'Ready', 'the mail agent is answering SMTP and POP3');
+  }
+
+  private async patchStatus(agent: MailAgent, status: MailAgentStatus): Promise<void> {
+    const ns = agent.metadata.namespace ?? 'default';
+    try {
+      await this.deps.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: agent.metadata.name,
+          body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: agent.metadata.name, namespace: ns }, status },
+          fieldManager: FIELD_MANAGER, force: true,
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      );
+      this.deps.metrics.apiWrites.inc({ verb: 'apply', resource: 'mailagents/status' });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw kubeError(err, `update status of MailAgent ${ns}/${agent.metadata.name}`);
+    }
+  }
+}
+
+export class ConflictProblem extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictProblem';
+  }
+}
+
+function toProblem(err: InputProblem | ValidationError | ConflictProblem): { reason: string; message: string } {
+  if (err instanceof InputProblem) return { reason: err.reason, message: err.message };
+  if (err instanceof ValidationError) return { reason: 'InvalidSpec', message: err.errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
+  return { reason: 'ObjectConflict', message: err.message };
+}
+

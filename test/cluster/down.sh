@@ -57,6 +57,8 @@ stop() {
       log "ERROR: $name (pid $pid) did not exit"
       return 1
     fi
+    # Exited; give its parent (PID 1 once up.sh is gone) a moment to reap it.
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -f "$f"
 }

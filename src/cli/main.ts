@@ -12,6 +12,15 @@ type Loader = () => Promise<Command>;
 export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   synth: { summary: 'print the Kubernetes objects of a MailAgent (default: the demo agent)', load: async () => (await import('./commands/synth.js')).synthCommand },
   crd: { summary: 'print the MailAgent CustomResourceDefinition', load: async () => (await import('./commands/crd.js')).crdCommand },
+  install: { summary: 'install a mail agent as a release (Helm-style, no operator needed)', load: async () => (await import('./commands/install.js')).installCommand },
+  upgrade: { summary: 'upgrade a release to new values (prunes objects that left it)', load: async () => (await import('./commands/upgrade.js')).upgradeCommand },
+  rollback: { summary: 'roll a release back to an earlier revision (writes a new revision)', load: async () => (await import('./commands/rollback.js')).rollbackCommand },
+  uninstall: { summary: 'delete a release\'s objects and its history', load: async () => (await import('./commands/uninstall.js')).uninstallCommand },
+  list: { summary: 'list releases', load: async () => (await import('./commands/list.js')).listCommand },
+  history: { summary: 'show the revisions of a release', load: async () => (await import('./commands/history.js')).historyCommand },
+  status: { summary: 'show a release: status, endpoints, users, where the passwords are', load: async () => (await import('./commands/status.js')).statusCommand },
+  get: { summary: 'print the values or the manifest of a release revision', load: async () => (await import('./commands/get.js')).getCommand },
+  template: { summary: 'render a release\'s objects offline, without a cluster', load: async () => (await import('./commands/template.js')).templateCommand },
   operator: { summary: 'run the MailAgent operator (or print its RBAC rules)', load: async () => (await import('./commands/operator.js')).operatorCommand },
 };
 

@@ -1,0 +1,43 @@
+/**
+ * Errors of the deployer's verbs. DeployError is a user error (the CLI prints
+ * its message and exits 1, no stack trace); toUserError turns what the API
+ * server or the network said into one, naming what was being done.
+ */
+import { ValidationError, InputError } from '../api/errors.js';
+import { KubeApiError } from '../kube/errors.js';
+import { InputProblem } from '../render/cluster-inputs.js';
+
+export class DeployError extends Error {
+  readonly userError = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DeployError';
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && NETWORK_CODES.has(code)) return code;
+    const m = /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|EAI_AGAIN)\b/.exec(e.message);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** User-facing errors pass through; API and network failures become DeployErrors; bugs stay as they are. */
+export function toUserError(err: unknown, server?: string): unknown {
+  if (err instanceof DeployError || err instanceof ValidationError || err instanceof InputError) return err;
+  if (err instanceof InputProblem) return new DeployError(err.message, { cause: err });
+  if (err instanceof KubeApiError) {
+    const hint = err.code === 401 || err.code === 403 ? ' (check your kubeconfig credentials and RBAC permissions)' : '';
+    return new DeployError(`${err.message}${hint}`, { cause: err });
+  }
+  const code = networkCode(err);
+  if (code) {
+    return new DeployError(`cannot reach the Kubernetes API server${server ? ` at ${server}` : ''} (${code}); check KUBECONFIG and that the cluster is running`, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,62 @@
+/**
+ * Renders a release through the same chart as the operator: cluster inputs
+ * first (generated passwords read back so they stay stable, referenced
+ * Secrets and TLS checked), then synthMailAgent with the deployer's labels.
+ * Nothing is written here.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import { resolveSpec } from '../api/resolve.js';
+import type { MailAgentSpec } from '../api/types.js';
+import { synthMailAgent } from '../constructs/mail-agent-chart.js';
+import type { KubeObject } from '../kube/apply.js';
+import { objectKey } from '../kube/owned-kinds.js';
+import { apiSecretReader, resolveClusterInputs } from '../render/cluster-inputs.js';
+import { toYamlStream } from '../render/offline.js';
+import { MANAGED_BY, REDACTED_VALUE, RELEASE_LABEL } from './release.js';
+
+export interface RenderedRelease {
+  objects: KubeObject[];
+  /** The objects as YAML with Secret data redacted: what the record stores. */
+  manifest: string;
+}
+
+/** Labels the deployer adds to the chart's own (managed-by is set through the chart). */
+export const releaseLabels = (name: string): Record<string, string> => ({ [RELEASE_LABEL]: name });
+
+/** Replaces every Secret's data/stringData values by REDACTED_VALUE (keys are kept). */
+export function redact<T extends { kind: string }>(objects: readonly T[]): T[] {
+  return objects.map((o) => {
+    if (o.kind !== 'Secret') return o;
+    const copy = { ...o } as T & { data?: Record<string, string>; stringData?: Record<string, string> };
+    for (const field of ['data', 'stringData'] as const) {
+      const values = copy[field];
+      if (values) copy[field] = Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED_VALUE]));
+    }
+    return copy;
+  });
+}
+
+export function manifestOf(objects: readonly KubeObject[]): string {
+  return toYamlStream(redact(objects));
+}
+
+export async function renderRelease(
+  core: k8s.CoreV1Api, name: string, namespace: string, values: MailAgentSpec,
+): Promise<RenderedRelease> {
+  const spec = resolveSpec(values);
+  const inputs = await resolveClusterInputs(apiSecretReader(core), name, namespace, spec);
+  const objects = synthMailAgent({
+    name,
+    namespace,
+    spec,
+    generatedPasswords: inputs.generatedPasswords,
+    generatedTls: inputs.generatedTls,
+    caCert: inputs.caCert,
+    externalInputsVersion: inputs.externalInputsVersion,
+    managedBy: MANAGED_BY,
+    extraLabels: releaseLabels(name),
+  }) as unknown as KubeObject[];
+  return { objects, manifest: manifestOf(objects) };
+}
+
+export const keysOf = (objects: readonly KubeObject[]): Set<string> => new Set(objects.map(objectKey));

@@ -1,0 +1,66 @@
+/**
+ * mailagent upgrade NAME: a new revision from new values (Helm:
+ * pkg/action/upgrade.go). Objects that left the manifest (e.g. the PVC when
+ * storage.persistent goes false) are pruned; --atomic rolls back to the last
+ * deployed revision on failure; --install installs a missing release.
+ */
+import type { DeployContext } from './context.js';
+import { DeployError } from './errors.js';
+import type { DryRunResult, InstallOptions } from './install.js';
+import { install } from './install.js';
+import {
+  acquire, applyRendered, assertNoOperationInProgress, checkReleaseName, newRevision, notFound, rollOut,
+} from './operation.js';
+import { lastDeployed, latest } from './release.js';
+import type { Release } from './release.js';
+import { renderRelease } from './render.js';
+import { rollback } from './rollback.js';
+import type { ValuesInput } from './values.js';
+import { resolveValues } from './values.js';
+
+export interface UpgradeOptions extends Omit<InstallOptions, 'values' | 'createNamespace'> {
+  values: ValuesInput;
+  /** Install the release when it does not exist (or was uninstalled). */
+  install: boolean;
+  createNamespace: boolean;
+}
+
+export async function upgrade(ctx: DeployContext, name: string, opts: UpgradeOptions): Promise<Release | DryRunResult> {
+  checkReleaseName(name);
+  const history = await ctx.storage.history(name);
+  const newest = latest(history);
+  if (!newest || newest.info.status === 'uninstalled') {
+    if (!opts.install) {
+      if (!newest) throw notFound(name, ctx.namespace);
+      throw new DeployError(`release "${name}" was uninstalled (revision ${newest.version}); use "mailagent install ${name}" or upgrade --install`);
+    }
+    return install(ctx, name, { ...opts, values: resolveValues(opts.values) });
+  }
+  assertNoOperationInProgress(history);
+  // Values are validated before anything is written, against the previous
+  // revision's when --reuse-values.
+  const values = resolveValues(opts.values, newest.values);
+  const rendered = await renderRelease(ctx.core, name, ctx.namespace, values);
+  if (opts.dryRun) {
+    const { pruned } = await applyRendered(ctx, name, rendered, true, true);
+    return { dryRun: true, name, namespace: ctx.namespace, manifest: rendered.manifest, wouldDelete: pruned };
+  }
+
+  const release = newRevision(ctx, name, history, 'pending-upgrade', opts.description ?? 'Preparing upgrade', values, rendered.manifest);
+  await acquire(ctx, release);
+  const previous = lastDeployed(history);
+  try {
+    return await rollOut(ctx, release, rendered, {
+      ...opts, pruneOthers: true, verb: 'Upgrade', successDescription: opts.description ?? 'Upgrade complete',
+    });
+  } catch (err) {
+    if (!opts.atomic) throw err;
+    if (!previous) throw new DeployError(`${(err as Error).message}\n--atomic: no deployed revision to roll back to`, { cause: err });
+    try {
+      await rollback(ctx, name, { revision: previous.version, wait: opts.wait, timeoutMs: opts.timeoutMs, historyMax: opts.historyMax, dryRun: false });
+    } catch (rbErr) {
+      throw new DeployError(`${(err as Error).message}\n--atomic: rolling back to revision ${previous.version} failed too: ${(rbErr as Error).message}`, { cause: err });
+    }
+    throw new DeployError(`${(err as Error).message}\n--atomic: rolled back to revision ${previous.version}`, { cause: err });
+  }
+}

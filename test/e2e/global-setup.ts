@@ -20,6 +20,9 @@ import path from 'node:path';
 
 interface ProjectConfigLike { rootDir?: string }
 
+/** stdout/stderr are null when the command could not be spawned at all. */
+const text = (v: string | null): string => v ?? '';
+
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; showStderr?: boolean } = {}) {
   const r = spawnSync(cmd, args, {
     env: opts.env ?? process.env,
@@ -30,8 +33,8 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeo
   });
   return {
     code: r.status ?? -1,
-    stdout: r.stdout ?? '',
-    stderr: (r.stderr ?? '') + (r.error ? `\n${r.error.message}` : ''),
+    stdout: text(r.stdout),
+    stderr: text(r.stderr) + (r.error ? `\n${r.error.message}` : ''),
   };
 }
 
@@ -39,7 +42,7 @@ function fail(reason: string): never {
   throw new Error(`e2e global setup: no Kubernetes control plane: ${reason}`);
 }
 
-export default async function globalSetup(_globalConfig: unknown, projectConfig?: ProjectConfigLike): Promise<void> {
+export default function globalSetup(_globalConfig: unknown, projectConfig?: ProjectConfigLike): void {
   const root = path.resolve(projectConfig?.rootDir ?? process.cwd());
   const clusterDir = path.join(root, 'test', 'cluster');
   process.env.MAILAGENT_REPO_ROOT = root;

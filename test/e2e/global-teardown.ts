@@ -8,7 +8,7 @@ import path from 'node:path';
 
 interface ProjectConfigLike { rootDir?: string }
 
-export default async function globalTeardown(_globalConfig: unknown, projectConfig?: ProjectConfigLike): Promise<void> {
+export default function globalTeardown(_globalConfig: unknown, projectConfig?: ProjectConfigLike): void {
   if (process.env.MAILAGENT_E2E_STARTED_CLUSTER !== '1') return;
   if (process.env.MAILAGENT_KEEP_CLUSTER === '1') {
     process.stderr.write(`[e2e] MAILAGENT_KEEP_CLUSTER=1: leaving the control plane running (KUBECONFIG=${process.env.KUBECONFIG})\n`);

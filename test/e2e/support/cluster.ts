@@ -8,13 +8,18 @@
  *   await waitFor(async () => (await kubectl([...])).code === 0, 30_000, 'pod gone');
  *   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
  */
-import { afterAll, beforeAll } from '@jest/globals';
+import { afterAll, beforeAll, jest } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 export { k8s };
+
+// Jest reads testTimeout from the global config only, so the e2e project's
+// `testTimeout` in jest.config.js does not reach the tests: set it here for
+// every file that uses these helpers. MAILAGENT_E2E_TIMEOUT_MS overrides.
+jest.setTimeout(Number(process.env.MAILAGENT_E2E_TIMEOUT_MS ?? 120_000));
 
 export interface RunResult {
   code: number;
@@ -142,7 +147,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (e) {
       lastError = e;
     }
@@ -176,9 +181,12 @@ async function deleteNamespace(name: string): Promise<void> {
 
 async function createNamespaceNamed(name: string): Promise<string> {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
-  await core.createNamespace({
-    body: { metadata: { name, labels: { 'app.kubernetes.io/part-of': 'local-mail-agent-e2e' } } },
+  const body = new k8s.V1Namespace();
+  body.metadata = Object.assign(new k8s.V1ObjectMeta(), {
+    name,
+    labels: { 'app.kubernetes.io/part-of': 'local-mail-agent-e2e' },
   });
+  await core.createNamespace({ body });
   createdNamespaces.add(name);
   // The namespace is usable for pods once the controller-manager gave it its
   // default ServiceAccount; wait for it so tests can create workloads at once.

@@ -53,7 +53,7 @@ export function mailAgentCrd(): Record<string, unknown> {
         subresources: { status: {} },
         additionalPrinterColumns: [
           { name: 'Domain', type: 'string', jsonPath: '.spec.domain' },
-          { name: 'Users', type: 'string', jsonPath: '.spec.users[*].name' },
+          { name: 'Users', type: 'integer', jsonPath: '.status.userCount' },
           { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
           { name: 'Expires', type: 'date', jsonPath: '.status.expiresAt', priority: 1 },
           { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

@@ -243,6 +243,7 @@ const statusProperties = props<MailAgentStatus>({
   },
   credentialsSecret: { type: 'string', description: 'Secret holding the generated passwords (key = user name).' },
   tlsSecret: { type: 'string', description: 'Secret holding the TLS certificate in use (tls.crt is also the CA for a self-signed one).' },
+  userCount: { type: 'integer', description: 'Number of login accounts (the Users column).' },
   expiresAt: { type: 'string', format: 'date-time', description: 'When spec.lifetime runs out and the agent is deleted.' },
 });
 

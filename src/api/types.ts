@@ -97,6 +97,7 @@ export interface MailAgentStatus {
   endpoints?: Endpoint[];
   credentialsSecret?: string;
   tlsSecret?: string;
+  userCount?: number;
   expiresAt?: string;
 }
 

@@ -53,8 +53,8 @@ export class DenyEgressPolicy extends Construct {
       metadata: { name: props.name, labels: props.labels },
       spec: {
         podSelector: { matchLabels: props.selector },
+        // Egress listed with no egress rules: nothing may leave the pod.
         policyTypes: ['Egress'],
-        egress: [],
       },
     });
   }

@@ -16,6 +16,11 @@ export interface LeaderElectionOptions {
   retryPeriodMs: number;
 }
 
+/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
+function microTime(d: Date): k8s.V1MicroTime {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as k8s.V1MicroTime;
+}
+
 export class LeaderElector {
   private leader = false;
   private stopped = false;
@@ -59,10 +64,10 @@ export class LeaderElector {
     } catch (err) {
       if (!isNotFound(err)) { this.log.warn('reading the lease failed', { error: kubeError(err, 'read lease').message }); return false; }
     }
-    const spec: k8s.V1LeaseSpec = { holderIdentity: identity, leaseDurationSeconds, renewTime: now as unknown as k8s.V1MicroTime };
+    const spec: k8s.V1LeaseSpec = { holderIdentity: identity, leaseDurationSeconds, renewTime: microTime(now) };
     try {
       if (!lease) {
-        spec.acquireTime = now as unknown as k8s.V1MicroTime;
+        spec.acquireTime = microTime(now);
         spec.leaseTransitions = 0;
         await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
       } else {
@@ -72,10 +77,10 @@ export class LeaderElector {
         const expired = renewed + duration < now.getTime();
         if (holder !== identity && holder !== '' && !expired) return false;
         if (holder !== identity) {
-          spec.acquireTime = now as unknown as k8s.V1MicroTime;
+          spec.acquireTime = microTime(now);
           spec.leaseTransitions = (lease.spec?.leaseTransitions ?? 0) + 1;
         } else {
-          if (lease.spec?.acquireTime) spec.acquireTime = lease.spec.acquireTime;
+          if (lease.spec?.acquireTime) spec.acquireTime = microTime(new Date(lease.spec.acquireTime as unknown as string));
           if (lease.spec?.leaseTransitions !== undefined) spec.leaseTransitions = lease.spec.leaseTransitions;
         }
         // replace carries resourceVersion: of two standbys racing, one gets 409.
@@ -100,7 +105,7 @@ export class LeaderElector {
     try {
       const lease = await this.api.readNamespacedLease({ name, namespace });
       if (lease.spec?.holderIdentity !== this.opts.identity) return;
-      await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } } });
+      await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, ...(lease.spec?.acquireTime ? { acquireTime: microTime(new Date(lease.spec.acquireTime as unknown as string)) } : {}), ...(lease.spec?.renewTime ? { renewTime: microTime(new Date(lease.spec.renewTime as unknown as string)) } : {}) } } });
     } catch (err) {
       this.log.warn('releasing the lease failed', { error: kubeError(err, 'release lease').message });
     }

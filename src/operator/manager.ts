@@ -107,7 +107,7 @@ export class Operator {
 
     watches = new Watches(this.kc, this.opts.namespace, {
       onAgent: (key, deleted) => {
-        if (deleted) { reconciler.forget(key); queue.forget(key); } else queue.add(key);
+        if (deleted) queue.forget(key); else queue.add(key);
       },
     }, this.log);
     this.watches = watches;

@@ -4,7 +4,6 @@
  * Nothing is applied until every input resolved, so a bad spec or a missing
  * Secret never leaves a half-applied agent (it gets Degraded=True instead).
  */
-import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { ValidationError } from '../api/errors.js';
 import { parseDurationMs, resolveSpec } from '../api/resolve.js';
@@ -17,6 +16,7 @@ import { applyObject } from '../kube/apply.js';
 import type { KubeObject } from '../kube/apply.js';
 import { isNotFound, kubeError } from '../kube/errors.js';
 import { objectKey } from '../kube/owned-kinds.js';
+import { containsDesired } from '../kube/subset.js';
 import { InputProblem, resolveClusterInputs } from '../render/cluster-inputs.js';
 import type { SecretReader } from '../render/cluster-inputs.js';
 import type { EventRecorder } from './events.js';
@@ -52,12 +52,6 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
-interface Applied {
-  hash: string;
-  /** kind/name -> resourceVersion right after our apply. */
-  versions: Map<string, string>;
-}
-
 const PROBLEM_RETRY_MS = 15_000;
 
 function controllerUid(obj: KubeObject): string | undefined {
@@ -65,25 +59,16 @@ function controllerUid(obj: KubeObject): string | undefined {
 }
 
 export class Reconciler {
-  private readonly applied = new Map<string, Applied>();
   private readonly now: () => Date;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Forget what we applied for a key (the agent is gone). */
-  forget(key: string): void {
-    this.applied.delete(key);
-  }
-
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const agent = this.deps.view.agent(namespace, name);
-    if (!agent || agent.metadata.deletionTimestamp) {
-      this.forget(key);
-      return {};
-    }
+    if (!agent || agent.metadata.deletionTimestamp) return {};
     const log = this.deps.log.child({ mailagent: key });
     const now = this.now();
 
@@ -99,7 +84,7 @@ export class Reconciler {
       const inputs = await resolveClusterInputs(this.deps.readSecret, name, namespace, spec, now);
       const objects = this.desiredObjects(agent, spec, inputs);
       await this.checkConflicts(agent, objects);
-      const changed = await this.applyIfChanged(key, objects);
+      const changed = await this.applyIfChanged(objects);
       if (changed) {
         await this.prune(agent, objects, log);
         if (inputs.tlsGenerated) {
@@ -177,28 +162,21 @@ export class Reconciler {
   }
 
   /**
-   * Applies only when the desired objects changed since our last apply or a
-   * child's resourceVersion moved (edited or deleted by hand): a resync of an
-   * unchanged agent sends no write.
+   * Applies the objects whose live copy (from the watch cache) lacks some of
+   * our fields: missing, edited or never applied. A resync of an unchanged
+   * agent therefore sends no write at all.
    */
-  private async applyIfChanged(key: string, objects: KubeObject[]): Promise<boolean> {
-    const hash = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
-    const last = this.applied.get(key);
-    if (last?.hash === hash && objects.every((o) => {
-      const live = this.deps.view.child(o.kind, o.metadata.namespace ?? '', o.metadata.name);
-      return live !== undefined && live.metadata.resourceVersion === last.versions.get(objectKey(o));
-    })) {
-      this.deps.metrics.reconciles.inc({ result: 'unchanged' });
-      return false;
-    }
-    const versions = new Map<string, string>();
+  private async applyIfChanged(objects: KubeObject[]): Promise<boolean> {
+    let changed = false;
     for (const o of objects) {
-      const applied = await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER });
+      const live = this.deps.view.child(o.kind, o.metadata.namespace ?? '', o.metadata.name);
+      if (live && containsDesired(live, o)) continue;
+      await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER });
       this.deps.metrics.apiWrites.inc({ verb: 'apply', resource: o.kind });
-      versions.set(objectKey(o), applied.metadata.resourceVersion ?? '');
+      changed = true;
     }
-    this.applied.set(key, { hash, versions });
-    return true;
+    if (!changed) this.deps.metrics.reconciles.inc({ result: 'unchanged' });
+    return changed;
   }
 
   private async prune(agent: MailAgent, objects: KubeObject[], log: Logger): Promise<void> {
@@ -235,6 +213,7 @@ export class Reconciler {
       spec,
       problem,
       deployment: this.deploymentState(agent),
+      userCount: Array.isArray(agent.spec.users) ? agent.spec.users.length : 0,
       expiresAt: expiry?.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     }, previous, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
     if (sameJson(previous, status)) return;

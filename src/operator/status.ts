@@ -26,6 +26,7 @@ export interface Observation {
   deployment?: DeploymentState | undefined;
   tlsSecret?: string | undefined;
   expiresAt?: string | undefined;
+  userCount: number;
 }
 
 type CondInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -81,6 +82,7 @@ export function computeStatus(obs: Observation, previous: MailAgentStatus | unde
     observedGeneration: obs.generation,
     conditions: mergeConditions(previous?.conditions, conds, obs.generation, now),
     credentialsSecret: names.credentials,
+    userCount: obs.userCount,
   };
   if (obs.spec) {
     Object.assign(status, endpointsFor(obs.name, obs.namespace, obs.spec));

@@ -19,7 +19,7 @@ export class WorkQueue {
   /** Keys that were enqueued while being processed: run again after. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private running = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -43,24 +43,22 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds the key after a delay; an earlier pending delay for the key is kept if sooner. */
+  /** Adds the key after a delay; a sooner pending delay for the key wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.stopped) return;
-    const existing = this.timers.get(key);
     const due = Date.now() + delayMs;
-    if (existing && (existing as NodeJS.Timeout & { due?: number }).due !== undefined
-      && ((existing as NodeJS.Timeout & { due?: number }).due ?? 0) <= due) return;
-    if (existing) clearTimeout(existing);
-    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, Math.max(0, delayMs)) as NodeJS.Timeout & { due?: number };
-    t.due = due;
-    t.unref();
-    this.timers.set(key, t);
+    const existing = this.timers.get(key);
+    if (existing && existing.due <= due) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => { this.timers.delete(key); this.add(key); }, Math.max(0, delayMs));
+    timer.unref();
+    this.timers.set(key, { timer, due });
   }
 
   forget(key: string): void {
     this.failures.delete(key);
     const t = this.timers.get(key);
-    if (t) { clearTimeout(t); this.timers.delete(key); }
+    if (t) { clearTimeout(t.timer); this.timers.delete(key); }
   }
 
   backoffMs(failures: number): number {
@@ -113,7 +111,7 @@ export class WorkQueue {
     this.stopped = true;
     this.order.length = 0;
     this.queued.clear();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     while (this.running > 0) await new Promise((r) => setTimeout(r, 20));
   }

@@ -20,6 +20,15 @@ check() { # name, command...: a static check counts as one test
   else failed=$((failed + 1)); echo "   FAILED:"; tail -n 40 "$results/$name.log" | sed 's/^/   /'; fi
 }
 
+# What the suites need on a fresh machine; each step is a no-op when done before.
+if [ -z "${MAILAGENT_SKIP_SETUP:-}" ]; then
+  echo "== setup: host tools (apt, only what is missing), control-plane binaries (cached)"
+  bash docker/host-tools.sh podman test-clients || echo "   host tools could not be installed: the container suite will say why"
+  if [ -z "${KUBECONFIG:-}" ]; then
+    bash test/cluster/build.sh || echo "   control-plane build failed: the e2e suite will say why"
+  fi
+fi
+
 check build npm run --silent build
 check typecheck npx tsc --noEmit
 check lint npx eslint .

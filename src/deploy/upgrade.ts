@@ -57,7 +57,9 @@ export async function upgrade(ctx: DeployContext, name: string, opts: UpgradeOpt
     if (!opts.atomic) throw err;
     if (!previous) throw new DeployError(`${(err as Error).message}\n--atomic: no deployed revision to roll back to`, { cause: err });
     try {
-      await rollback(ctx, name, { revision: previous.version, wait: opts.wait, timeoutMs: opts.timeoutMs, historyMax: opts.historyMax, dryRun: false });
+      // The previous revision was deployed already: restoring its objects is
+      // the point; waiting again for readiness would only double the timeout.
+      await rollback(ctx, name, { revision: previous.version, wait: false, timeoutMs: opts.timeoutMs, historyMax: opts.historyMax, dryRun: false });
     } catch (rbErr) {
       throw new DeployError(`${(err as Error).message}\n--atomic: rolling back to revision ${previous.version} failed too: ${(rbErr as Error).message}`, { cause: err });
     }

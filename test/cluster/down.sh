@@ -19,8 +19,11 @@ if [[ ! -d "$STATE" ]]; then
   log "nothing to stop ($STATE does not exist)"
   exit 0
 fi
-exec 9>"$STATE/.lock"
-flock -w 120 9 || { log "timed out waiting for the lock on $STATE/.lock"; exit 1; }
+# up.sh calls this while it holds the lock (MAILAGENT_LOCK_HELD=1).
+if [[ "${MAILAGENT_LOCK_HELD:-}" != 1 ]]; then
+  exec 9>"$STATE/.lock"
+  flock -w 120 9 || { log "timed out waiting for the lock on $STATE/.lock"; exit 1; }
+fi
 
 # running <pid>: alive and not a zombie (our daemons are reparented to PID 1,
 # which may be slow to reap them, or never).

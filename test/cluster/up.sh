@@ -56,11 +56,8 @@ if [[ -x "$KUBECTL" ]] && all_alive && plane_ready; then
 fi
 if compgen -G "$STATE/*.pid" >/dev/null; then
   log "stale or partial control plane in $STATE: stopping it first"
-  flock -u 9
-  MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/down.sh" >&2
-  mkdir -p "$STATE"
-  exec 9>"$STATE/.lock"
-  flock -w 600 9 || die "timed out waiting for the lock on $STATE/.lock"
+  MAILAGENT_LOCK_HELD=1 MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/down.sh" --keep-logs >&2 \
+    || die "could not stop the previous control plane in $STATE"
 fi
 
 # --- binaries ----------------------------------------------------------------
@@ -71,18 +68,30 @@ fi
 for t in openssl flock; do command -v "$t" >/dev/null || die "$t is required"; done
 
 # --- free ports ---------------------------------------------------------------
+# Ports are picked outside the kernel's ephemeral range, where outgoing
+# connections take their local ports (a port used that way cannot be bound).
+read -r EPH_LO EPH_HI < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { EPH_LO=32768; EPH_HI=60999; }
+if (( EPH_LO > 12000 )); then PORT_LO=10000; PORT_HI=$(( EPH_LO - 1 ))
+else PORT_LO=$(( EPH_HI + 1 )); PORT_HI=65535; fi
 declare -A TAKEN=()
-free_port() {
+port_in_use() {
+  # Any socket (listening, connected, TIME_WAIT) with that local port.
+  if command -v ss >/dev/null 2>&1; then
+    [[ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]] && return 0
+  fi
+  # A connect that succeeds means something listens there.
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+free_port() { # free_port <var>: sets <var> to a free port
   local p i
-  for i in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+  for i in $(seq 1 500); do
+    p=$(( PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1) ))
     [[ -n "${TAKEN[$p]:-}" ]] && continue
-    # A connect that succeeds means something listens there.
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      TAKEN[$p]=1; echo "$p"; return 0
+    if ! port_in_use "$p"; then
+      TAKEN[$p]=1; printf -v "$1" '%s' "$p"; return 0
     fi
   done
-  die "no free port found"
+  die "no free port found in $PORT_LO-$PORT_HI"
 }
 
 # --- certificates ---------------------------------------------------------------
@@ -159,12 +168,15 @@ start() {
   echo $! > "$STATE/$name.pid"
 }
 
+# Runs in the start_plane subshell: stop what started, exit 75 on a port clash
+# (the caller retries with other ports), 1 otherwise.
 fail_with_log() { # fail_with_log <name> <message>
   log "$2; last lines of $STATE/$1.log:"
   tail -n 30 "$STATE/$1.log" >&2 || true
-  flock -u 9
-  MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/down.sh" --keep-logs >&2 || true
-  die "$2 (logs kept in $STATE)"
+  MAILAGENT_LOCK_HELD=1 MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/down.sh" --keep-logs >&2 || true
+  if grep -q 'address already in use' "$STATE/$1.log" 2>/dev/null; then exit 75; fi
+  printf '[up] ERROR: %s (logs kept in %s)\n' "$2" "$STATE" >&2
+  exit 1
 }
 
 # wait_for <name> <binary> <seconds> <command...>: until the command succeeds.
@@ -178,11 +190,11 @@ wait_for() {
   done
 }
 
-T0=$SECONDS
+# Start etcd, kube-apiserver and kube-controller-manager on fresh free ports.
+# Run in a subshell: a failure exits it with 75 (port clash) or 1.
+start_plane() {
 rm -f "$STATE"/*.log "$KUBECONFIG_OUT"
-gen_pki
-ETCD_PORT="$(free_port)"; ETCD_PEER_PORT="$(free_port)"
-API_PORT="$(free_port)"; KCM_PORT="$(free_port)"
+free_port ETCD_PORT; free_port ETCD_PEER_PORT; free_port API_PORT; free_port KCM_PORT
 SERVER="https://127.0.0.1:$API_PORT"
 echo "$SERVER" > "$STATE/server"
 printf 'etcd=%s\netcd-peer=%s\nkube-apiserver=%s\nkube-controller-manager=%s\n' \
@@ -243,6 +255,23 @@ wait_for kube-controller-manager "$KUBE_CONTROLLER_MANAGER" 60 \
 wait_for kube-controller-manager "$KUBE_CONTROLLER_MANAGER" 60 \
   "$KUBECTL" --kubeconfig "$KUBECONFIG_OUT" -n default get serviceaccount default
 
+}
+
+T0=$SECONDS
+gen_pki
+for attempt in 1 2 3; do
+  # Not `( ... ) || rc=$?`: errexit would be off inside the subshell.
+  set +e
+  ( set -e; start_plane )
+  rc=$?
+  set -e
+  [[ $rc == 0 ]] && break
+  if [[ $rc == 75 && $attempt -lt 3 ]]; then
+    log "port clash (address already in use): retrying with other ports"
+    continue
+  fi
+  die "the control plane did not start (logs in $STATE)"
+done
 log "control plane ready in $((SECONDS - T0)) s; KUBECONFIG=$KUBECONFIG_OUT"
 log "kubectl: $KUBECTL   helm: $HELM"
 echo "MAILAGENT_CLUSTER=started $KUBECONFIG_OUT"

@@ -77,7 +77,7 @@ export default function globalSetup(_globalConfig: unknown, projectConfig?: Proj
     process.stderr.write(`[e2e] starting a control plane (test/cluster/up.sh) ...\n`);
     const r = run('bash', [path.join(clusterDir, 'up.sh')], { showStderr: true });
     const m = /^MAILAGENT_CLUSTER=(started|reused) (.+)$/m.exec(r.stdout);
-    if (r.code !== 0 || !m) fail(`test/cluster/up.sh failed (exit ${r.code}); see the output above and .cluster/*.log`);
+    if (r.code !== 0 || !m) fail(`test/cluster/up.sh failed (exit ${r.code}); see the output above and the logs in ${process.env.MAILAGENT_CLUSTER_DIR ?? path.join(root, ".cluster")}`);
     const kubeconfig = m[2]!.trim();
     process.env.KUBECONFIG = kubeconfig;
     if (m[1] === 'started') process.env.MAILAGENT_E2E_STARTED_CLUSTER = '1';

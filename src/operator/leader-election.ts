@@ -21,6 +21,13 @@ function microTime(d: Date): k8s.V1MicroTime {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as k8s.V1MicroTime;
 }
 
+function leaseSpec(holder: string, durationSeconds: number, acquired: Date, renewed: Date, transitions: number): k8s.V1LeaseSpec {
+  return {
+    holderIdentity: holder, leaseDurationSeconds: durationSeconds,
+    acquireTime: microTime(acquired), renewTime: microTime(renewed), leaseTransitions: transitions,
+  };
+}
+
 export class LeaderElector {
   private leader = false;
   private stopped = false;
@@ -64,27 +71,21 @@ export class LeaderElector {
     } catch (err) {
       if (!isNotFound(err)) { this.log.warn('reading the lease failed', { error: kubeError(err, 'read lease').message }); return false; }
     }
-    const spec: k8s.V1LeaseSpec = { holderIdentity: identity, leaseDurationSeconds, renewTime: microTime(now) };
     try {
       if (!lease) {
-        spec.acquireTime = microTime(now);
-        spec.leaseTransitions = 0;
+        const spec = leaseSpec(identity, leaseDurationSeconds, now, now, 0);
         await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
       } else {
         const holder = lease.spec?.holderIdentity ?? '';
-        const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : 0;
+        const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
         const duration = (lease.spec?.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
-        const expired = renewed + duration < now.getTime();
-        if (holder !== identity && holder !== '' && !expired) return false;
-        if (holder !== identity) {
-          spec.acquireTime = microTime(now);
-          spec.leaseTransitions = (lease.spec?.leaseTransitions ?? 0) + 1;
-        } else {
-          if (lease.spec?.acquireTime) spec.acquireTime = microTime(new Date(lease.spec.acquireTime as unknown as string));
-          if (lease.spec?.leaseTransitions !== undefined) spec.leaseTransitions = lease.spec.leaseTransitions;
-        }
+        if (holder !== identity && holder !== '' && renewed + duration >= now.getTime()) return false;
+        const transitions = lease.spec?.leaseTransitions ?? 0;
+        const spec = holder === identity
+          ? leaseSpec(identity, leaseDurationSeconds, lease.spec?.acquireTime ? new Date(lease.spec.acquireTime) : now, now, transitions)
+          : leaseSpec(identity, leaseDurationSeconds, now, now, transitions + 1);
         // replace carries resourceVersion: of two standbys racing, one gets 409.
-        await this.api.replaceNamespacedLease({ name, namespace, body: { metadata: { ...lease.metadata, name, namespace }, spec } });
+        await this.api.replaceNamespacedLease({ name, namespace, body: { metadata: lease.metadata ?? { name, namespace }, spec } });
       }
     } catch (err) {
       if (!isConflict(err)) this.log.warn('updating the lease failed', { error: kubeError(err, 'update lease').message });
@@ -95,17 +96,19 @@ export class LeaderElector {
     return true;
   }
 
-  /** Gives the lease up (empty holder) so a standby takes over at once. */
+  /** Gives the lease up (empty holder, 1 s) so a standby takes over at once. */
   async release(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (!this.leader) return;
     this.leader = false;
-    const { namespace, name } = this.opts;
+    const { namespace, name, identity } = this.opts;
     try {
       const lease = await this.api.readNamespacedLease({ name, namespace });
-      if (lease.spec?.holderIdentity !== this.opts.identity) return;
-      await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, ...(lease.spec?.acquireTime ? { acquireTime: microTime(new Date(lease.spec.acquireTime as unknown as string)) } : {}), ...(lease.spec?.renewTime ? { renewTime: microTime(new Date(lease.spec.renewTime as unknown as string)) } : {}) } } });
+      if (lease.spec?.holderIdentity !== identity) return;
+      const acquired = lease.spec.acquireTime ? new Date(lease.spec.acquireTime) : new Date();
+      const spec = leaseSpec('', 1, acquired, new Date(), lease.spec.leaseTransitions ?? 0);
+      await this.api.replaceNamespacedLease({ name, namespace, body: { metadata: lease.metadata ?? { name, namespace }, spec } });
     } catch (err) {
       this.log.warn('releasing the lease failed', { error: kubeError(err, 'release lease').message });
     }

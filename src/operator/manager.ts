@@ -80,12 +80,15 @@ export class Operator {
     const objects = k8s.KubernetesObjectApi.makeApiClient(this.kc);
     const custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
     const fromApi = apiSecretReader(core);
-    let watches: Watches | undefined;
+    // Events only enqueue: the queue exists by the time the watches start.
+    const watches = new Watches(this.kc, this.opts.namespace, {
+      onAgent: (key, deleted) => { if (deleted) queue.forget(key); else queue.add(key); },
+    }, this.log);
     // Our own Secrets come from the watch cache; referenced ones from the API.
     const readSecret: SecretReader = async (ns, name) =>
-      (watches?.child('Secret', ns, name) as k8s.V1Secret | undefined) ?? fromApi(ns, name);
+      watches.child('Secret', ns, name) ?? fromApi(ns, name);
     const events = new EventRecorder(core, this.log, this.metrics);
-    const reconciler = new Reconciler({ objects, custom, view: { agent: (n, m) => watches?.agent(n, m), child: (k, n, m) => watches?.child(k, n, m), childrenOf: (u) => watches?.childrenOf(u) ?? [] }, readSecret, events, metrics: this.metrics, log: this.log });
+    const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log });
 
     const queue = new WorkQueue(async (key) => {
       const started = process.hrtime.bigint();
@@ -105,17 +108,11 @@ export class Operator {
     this.queue = queue;
     this.metrics.queueDepth = () => queue.depth;
 
-    watches = new Watches(this.kc, this.opts.namespace, {
-      onAgent: (key, deleted) => {
-        if (deleted) queue.forget(key); else queue.add(key);
-      },
-    }, this.log);
     this.watches = watches;
     await watches.start();
     this.synced = true;
     this.log.info('caches synced; reconciling', { agents: watches.agentKeys().length });
-    const w = watches;
-    this.resyncTimer = setInterval(() => { for (const key of w.agentKeys()) queue.add(key); }, this.opts.resyncSeconds * 1000);
+    this.resyncTimer = setInterval(() => { for (const key of watches.agentKeys()) queue.add(key); }, this.opts.resyncSeconds * 1000);
   }
 
   /** Graceful stop: no new work, let the reconcile in flight finish, release the lease. */

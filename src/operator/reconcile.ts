@@ -148,7 +148,7 @@ export class Reconciler {
       let live = this.deps.view.child(o.kind, ns, o.metadata.name);
       if (!live) {
         try {
-          live = await this.deps.objects.read({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: ns } }) as KubeObject;
+          live = await this.deps.objects.read<KubeObject>({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: ns } });
         } catch (err) {
           if (isNotFound(err)) continue;
           throw kubeError(err, `read ${objectKey(o)}`);

@@ -60,7 +60,7 @@ function checkKeyPair(cert: string, key: string, where: string, field: string): 
   } catch {
     throw new InputProblem(field, `${where}: tls.crt is not a PEM certificate; store the server certificate (PEM) under tls.crt`, 'TLSSecretInvalid');
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = x.checkPrivateKey(createPrivateKey(key));
   } catch {

@@ -72,7 +72,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (op) { await op.stop(); allLogs.push(op.log); }
+  await op.stop();
+  allLogs.push(op.log);
 });
 
 describe('operator', () => {

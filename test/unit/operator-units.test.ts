@@ -37,10 +37,9 @@ describe('WorkQueue', () => {
   it('retries failures with exponential backoff, capped', async () => {
     const times: number[] = [];
     const errors: number[] = [];
-    const q = new WorkQueue(async () => {
+    const q = new WorkQueue(() => {
       times.push(Date.now());
-      if (times.length < 4) throw new Error('boom');
-      return undefined;
+      return times.length < 4 ? Promise.reject(new Error('boom')) : Promise.resolve(undefined);
     }, { concurrency: 2, baseDelayMs: 20, maxDelayMs: 50 }, (_k, _e, delay) => errors.push(delay));
     expect([1, 2, 3, 4, 5].map((n) => q.backoffMs(n))).toEqual([20, 40, 50, 50, 50]);
     q.add('k');

@@ -34,7 +34,7 @@ running() {
 
 # stop <name> <binary>: TERM the recorded PID if it still runs <binary>, wait, then KILL.
 stop() {
-  local name="$1" bin f="$STATE/$1.pid" pid exe i
+  local name="$1" bin f="$STATE/$1.pid" pid exe
   bin="$(readlink -f "$2" 2>/dev/null || echo "$2")"
   [[ -s "$f" ]] || return 0
   pid="$(<"$f")"
@@ -47,21 +47,21 @@ stop() {
   else
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
       running "$pid" || break
       sleep 0.1
     done
     if running "$pid"; then
       log "$name (pid $pid) still running after 10 s: KILL"
       kill -KILL "$pid" 2>/dev/null || true
-      for i in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+      for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
     fi
     if running "$pid"; then
       log "ERROR: $name (pid $pid) did not exit"
       return 1
     fi
     # Exited; give its parent (PID 1 once up.sh is gone) a moment to reap it.
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -f "$f"
 }

@@ -83,8 +83,8 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 free_port() { # free_port <var>: sets <var> to a free port
-  local p i
-  for i in $(seq 1 500); do
+  local p
+  for _ in $(seq 1 500); do
     p=$(( PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1) ))
     [[ -n "${TAKEN[$p]:-}" ]] && continue
     if ! port_in_use "$p"; then

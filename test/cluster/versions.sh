@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: the variables are used by the other scripts
 # Pinned versions and cache locations of the test control plane.
 # Sourced by build.sh, bin-path.sh, up.sh and down.sh (bash).
 # Latest patches the Go module proxy serves (checked 2026-11):

@@ -10,6 +10,9 @@ const common = {
 };
 
 export default {
+  // testTimeout is a global option (ignored inside projects): real control
+  // planes and containers need more than jest's 5 s.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -18,14 +21,12 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
-      testTimeout: 120000,
     },
     {
       ...common,
       displayName: 'container',
       testMatch: ['<rootDir>/test/container/**/*.test.ts'],
       globalSetup: '<rootDir>/test/container/global-setup.ts',
-      testTimeout: 120000,
     },
   ],
 };

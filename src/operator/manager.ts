@@ -14,6 +14,7 @@ import { LeaderElector } from './leader-election.js';
 import { Logger } from './log.js';
 import { OperatorMetrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
+import { countRequests } from './request-counter.js';
 import { Watches } from './watches.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -49,6 +50,8 @@ export class Operator {
 
   async run(): Promise<void> {
     const { opts } = this;
+    const server = this.kc.getCurrentCluster()?.server;
+    if (server) countRequests(new URL(server).host, (method) => { this.metrics.requests.inc({ method }); });
     const probes = {
       healthy: () => true,
       // A standby is ready (it is doing its job: waiting); a leader once its caches synced.

@@ -45,6 +45,7 @@ class Histogram {
 export class OperatorMetrics {
   readonly reconciles = new Counter('mailagent_reconcile_total', 'Reconciles by result (success, error, skipped).');
   readonly apiWrites = new Counter('mailagent_api_writes_total', 'Write requests sent to the API server, by verb.');
+  readonly requests = new Counter('rest_client_requests_total', 'HTTP requests sent to the API server, by method (reads, writes, lists, watches).');
   readonly duration = new Histogram('mailagent_reconcile_duration_seconds', 'Reconcile duration.', [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   queueDepth = (): number => 0;
   isLeader = (): boolean => false;
@@ -53,6 +54,7 @@ export class OperatorMetrics {
     return [
       this.reconciles.render(),
       this.apiWrites.render(),
+      this.requests.render(),
       this.duration.render(),
       '# HELP mailagent_queue_depth Keys waiting in the work queue.',
       '# TYPE mailagent_queue_depth gauge',

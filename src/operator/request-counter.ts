@@ -15,7 +15,7 @@ export function countRequests(apiHost: string, count: (method: string) => void):
   if (installed) return;
   installed = true;
   for (const mod of [http, https]) {
-    const original: RequestFn = mod.request.bind(mod) as RequestFn;
+    const original = mod.request.bind(mod) as RequestFn;
     const wrapped = ((...args: Parameters<RequestFn>) => {
       const [first, second] = args;
       const opts = (typeof first === 'object' && !(first instanceof URL) ? first : typeof second === 'object' ? second : undefined) as http.RequestOptions | undefined;

@@ -36,11 +36,11 @@ export function swaks(port: number, o: SwaksOptions): Promise<RunResult> {
   return run('swaks', args, { timeoutMs: 60_000 });
 }
 
-/** The server reply lines of a swaks transcript ("<-", "<~", "<**" lines), without the arrows. */
+/** The server reply lines of a swaks transcript ("<-", "<~", "<**", "<~*" lines), without the arrows. */
 export function replies(r: RunResult): string[] {
   return r.stdout
     .split('\n')
-    .filter((l) => /^\s*<(-|~|\*\*|~\*\*)\s/.test(l))
+    .filter((l) => /^\s*<[-~*]+\s/.test(l))
     .map((l) => l.replace(/^\s*<\S*\s+/, ''));
 }
 

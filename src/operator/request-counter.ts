@@ -15,13 +15,13 @@ export function countRequests(apiHost: string, count: (method: string) => void):
   if (installed) return;
   installed = true;
   for (const mod of [http, https]) {
-    const original = mod.request.bind(mod) as RequestFn;
+    const original = mod.request;
     const wrapped = ((...args: Parameters<RequestFn>) => {
       const [first, second] = args;
       const opts = (typeof first === 'object' && !(first instanceof URL) ? first : typeof second === 'object' ? second : undefined) as http.RequestOptions | undefined;
       const host = first instanceof URL ? first.host : typeof first === 'string' ? new URL(first).host : `${opts?.hostname ?? opts?.host ?? ''}${opts?.port ? `:${String(opts.port)}` : ''}`;
       if (host === apiHost || host.split(':')[0] === apiHost.split(':')[0]) count((opts?.method ?? 'GET').toUpperCase());
-      return original(...args);
+      return Reflect.apply(original, mod, args) as http.ClientRequest;
     }) as RequestFn;
     (mod as { request: RequestFn }).request = wrapped;
   }

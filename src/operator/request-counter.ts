@@ -21,7 +21,7 @@ export function countRequests(apiHost: string, count: (method: string) => void):
       const opts = (typeof first === 'object' && !(first instanceof URL) ? first : typeof second === 'object' ? second : undefined) as http.RequestOptions | undefined;
       const host = first instanceof URL ? first.host : typeof first === 'string' ? new URL(first).host : `${opts?.hostname ?? opts?.host ?? ''}${opts?.port ? `:${String(opts.port)}` : ''}`;
       if (host === apiHost || host.split(':')[0] === apiHost.split(':')[0]) count((opts?.method ?? 'GET').toUpperCase());
-      return Reflect.apply(original, mod, args) as http.ClientRequest;
+      return Reflect.apply<typeof mod, Parameters<RequestFn>, http.ClientRequest>(original, mod, args);
     }) as RequestFn;
     (mod as { request: RequestFn }).request = wrapped;
   }

@@ -11,6 +11,7 @@ import type { DeployContext } from './context.js';
 import { DeployError } from './errors.js';
 import {
   acquire, applyRendered, assertNoOperationInProgress, checkOwnership, checkReleaseName, newRevision, rollOut,
+  warnOperatorOnlyFields,
 } from './operation.js';
 import type { WaitSettings } from './operation.js';
 import { latest } from './release.js';
@@ -58,6 +59,7 @@ export async function install(ctx: DeployContext, name: string, opts: InstallOpt
   }
   if (opts.createNamespace && !opts.dryRun) await ensureNamespace(ctx);
 
+  warnOperatorOnlyFields(ctx, opts.values);
   const rendered = await renderRelease(ctx.core, name, ctx.namespace, opts.values);
   await checkOwnership(ctx, name, rendered.objects);
   if (opts.dryRun) {

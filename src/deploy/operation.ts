@@ -35,6 +35,13 @@ export function notFound(name: string, namespace: string): DeployError {
   return new DeployError(`release "${name}" not found in namespace ${namespace}; see "mailagent list -n ${namespace}" (or -A for all namespaces)`);
 }
 
+/** spec.lifetime is enforced by the operator (it deletes the MailAgent); a release has no MailAgent. */
+export function warnOperatorOnlyFields(ctx: DeployContext, values: Release['values']): void {
+  if (values.lifetime !== undefined) {
+    ctx.log(`warning: lifetime ${values.lifetime} is enforced by the operator only; a release does not expire: run "mailagent uninstall" when done`);
+  }
+}
+
 /** Refuses to start while the newest revision is pending. */
 export function assertNoOperationInProgress(history: readonly Release[]): void {
   const newest = latest(history);

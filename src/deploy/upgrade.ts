@@ -10,6 +10,7 @@ import type { DryRunResult, InstallOptions } from './install.js';
 import { install } from './install.js';
 import {
   acquire, applyRendered, assertNoOperationInProgress, checkReleaseName, newRevision, notFound, rollOut,
+  warnOperatorOnlyFields,
 } from './operation.js';
 import { lastDeployed, latest } from './release.js';
 import type { Release } from './release.js';
@@ -40,6 +41,7 @@ export async function upgrade(ctx: DeployContext, name: string, opts: UpgradeOpt
   // Values are validated before anything is written, against the previous
   // revision's when --reuse-values.
   const values = resolveValues(opts.values, newest.values);
+  warnOperatorOnlyFields(ctx, values);
   const rendered = await renderRelease(ctx.core, name, ctx.namespace, values);
   if (opts.dryRun) {
     const { pruned } = await applyRendered(ctx, name, rendered, true, true);

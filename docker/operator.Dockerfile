@@ -12,6 +12,7 @@ FROM ${NODE_IMAGE} AS build
 # Only for builds behind a TLS-intercepting proxy: the path of a CA bundle that
 # is mounted into the build (build-operator-image.sh does so); unset otherwise.
 ARG NODE_EXTRA_CA_CERTS
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /src
 COPY package.json package-lock.json ./
 # All dependencies (TypeScript) to compile; --ignore-scripts: "prepare" would

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop the control plane started by up.sh: kill exactly the PIDs recorded in
 # $MAILAGENT_CLUSTER_DIR (default <repo>/.cluster), wait for them to exit, and
-# remove the state directory.
+# remove the state directory. A node (up.sh --with-node) is stopped first and
+# everything it did to the machine undone (test/cluster/node.sh down).
 #   --keep-logs   keep the *.log files (the rest of the state is removed)
 set -euo pipefail
 
@@ -67,6 +68,10 @@ stop() {
 }
 
 rc=0
+# The node first (up.sh --with-node), while the API server still runs.
+if [[ -d "$STATE/node" ]]; then
+  MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/node.sh" down || { log "the node did not stop cleanly (see above)"; rc=1; }
+fi
 stop kube-controller-manager "$KUBE_CONTROLLER_MANAGER" || rc=1
 stop kube-apiserver "$KUBE_APISERVER" || rc=1
 stop etcd "$ETCD" || rc=1
@@ -76,6 +81,6 @@ if [[ $KEEP_LOGS == 1 ]]; then
   find "$STATE" -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name .lock -exec rm -rf {} +
   log "stopped; logs kept in $STATE"
 else
-  rm -rf "$STATE"
+  rm -rf --one-file-system "$STATE"
   log "stopped; removed $STATE"
 fi

@@ -8,6 +8,12 @@
 # is reused. The last line of stdout says which:
 #   MAILAGENT_CLUSTER=started|reused <kubeconfig>
 # Missing binaries are built first (test/cluster/build.sh, long the first time).
+#
+# --with-node (or MAILAGENT_WITH_NODE=1): also one node that runs pods
+# (test/cluster/node.sh: containerd, kubelet, kube-scheduler, kube-proxy; root
+# only). The API server then also listens on the node IP, which it advertises
+# so that pods reach it through the "kubernetes" Service. A running plane
+# without a node is restarted with one; a plane with a node is reused as is.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +25,15 @@ KUBECONFIG_OUT="$STATE/kubeconfig"
 SERVICE_CIDR="${MAILAGENT_SERVICE_CIDR:-10.96.0.0/16}"
 SERVICE_IP="${MAILAGENT_SERVICE_IP:-10.96.0.1}"   # first IP of SERVICE_CIDR: the kubernetes Service
 READY_TIMEOUT="${MAILAGENT_CLUSTER_TIMEOUT:-120}"
+WITH_NODE="${MAILAGENT_WITH_NODE:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --with-node) WITH_NODE=1 ;;
+    *) echo "usage: $0 [--with-node]" >&2; exit 2 ;;
+  esac
+done
+[[ "$WITH_NODE" == 1 || "$WITH_NODE" == true ]] && WITH_NODE=1 || WITH_NODE=0
+NODE_IP="${MAILAGENT_NODE_IP:-10.244.0.1}"   # test/cluster/node.sh: the node's bridge address
 
 log() { printf '[up %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[up] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -49,12 +64,16 @@ all_alive() {
 }
 
 # --- reuse a running plane ---------------------------------------------------
+node_running() { [[ "$(cat "$STATE/mode" 2>/dev/null)" == node ]] && "$HERE/node.sh" status; }
 if [[ -x "$KUBECTL" ]] && all_alive && plane_ready; then
-  log "control plane already running ($(<"$STATE/server")), reusing it"
-  echo "MAILAGENT_CLUSTER=reused $KUBECONFIG_OUT"
-  exit 0
+  if [[ $WITH_NODE == 0 ]] || node_running; then
+    log "control plane already running ($(<"$STATE/server"))$( [[ -f "$STATE/node/kubelet.pid" ]] && echo ' with its node'), reusing it"
+    echo "MAILAGENT_CLUSTER=reused $KUBECONFIG_OUT"
+    exit 0
+  fi
+  log "control plane running without a (working) node: restarting it with one"
 fi
-if compgen -G "$STATE/*.pid" >/dev/null; then
+if compgen -G "$STATE/*.pid" >/dev/null || [[ -d "$STATE/node" ]]; then
   log "stale or partial control plane in $STATE: stopping it first"
   MAILAGENT_LOCK_HELD=1 MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/down.sh" --keep-logs >&2 \
     || die "could not stop the previous control plane in $STATE"
@@ -113,7 +132,7 @@ gen_pki() {
   sign apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+subjectAltName=IP:127.0.0.1,IP:$SERVICE_IP,$( [[ $WITH_NODE == 1 ]] && echo "IP:$NODE_IP," )DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   sign admin "/O=system:masters/CN=kubernetes-admin" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
@@ -212,10 +231,20 @@ start etcd "$ETCD" \
 wait_for etcd "$ETCD" 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
 # --- kube-apiserver -----------------------------------------------------------------
+# With a node, pods reach the API server at the node IP (the "kubernetes"
+# Service's endpoint, kept by the lease reconciler), and the API server
+# reaches the kubelet (logs, exec) with the admin identity.
+API_NET=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none)
+if [[ $WITH_NODE == 1 ]]; then
+  API_NET=(--bind-address=0.0.0.0 --advertise-address="$NODE_IP" --endpoint-reconciler-type=lease
+    --kubelet-client-certificate="$PKI/admin.crt" --kubelet-client-key="$PKI/admin.key"
+    --kubelet-preferred-address-types=InternalIP)
+fi
 log "kube-apiserver $K8S_VERSION on $SERVER"
 start kube-apiserver "$KUBE_APISERVER" \
+  "${API_NET[@]}" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+  --secure-port="$API_PORT" \
   --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
   --client-ca-file="$PKI/ca.crt" \
   --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
@@ -226,7 +255,6 @@ start kube-apiserver "$KUBE_APISERVER" \
   --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
   --authorization-mode=Node,RBAC \
-  --endpoint-reconciler-type=none \
   --allow-privileged=true \
   --profiling=false \
   --v="${MAILAGENT_APISERVER_V:-0}"
@@ -273,5 +301,14 @@ for attempt in 1 2 3; do
   die "the control plane did not start (logs in $STATE)"
 done
 log "control plane ready in $((SECONDS - T0)) s; KUBECONFIG=$KUBECONFIG_OUT"
+echo plane > "$STATE/mode"
+if [[ $WITH_NODE == 1 ]]; then
+  if ! MAILAGENT_LOCK_HELD=1 MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/node.sh" up; then
+    log "the node did not start: stopping everything (logs kept in $STATE)"
+    MAILAGENT_LOCK_HELD=1 MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/down.sh" --keep-logs >&2 || true
+    die "the node did not start"
+  fi
+  echo node > "$STATE/mode"
+fi
 log "kubectl: $KUBECTL   helm: $HELM"
 echo "MAILAGENT_CLUSTER=started $KUBECONFIG_OUT"

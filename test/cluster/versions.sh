@@ -5,17 +5,33 @@
 #   k8s.io/kubernetes v1.34.4 (staging modules k8s.io/* v0.34.4)
 #   go.etcd.io/etcd/server/v3 v3.6.16
 #   helm.sh/helm/v3 v3.22.0
+#   sigs.k8s.io/cri-tools v1.34.0 (crictl, for the node: the CRI client that
+#   tears pods down cleanly)
 K8S_VERSION="${MAILAGENT_K8S_VERSION:-v1.34.4}"
 ETCD_VERSION="${MAILAGENT_ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${MAILAGENT_HELM_VERSION:-v3.22.0}"
+CRICTL_VERSION="${MAILAGENT_CRICTL_VERSION:-v1.34.0}"
+# The sandbox ("pause") image of the node: a tiny static Go binary built here,
+# packed into a docker-archive by build.sh (no registry).
+PAUSE_VERSION=1
+PAUSE_IMAGE="localhost/mailagent-pause:$PAUSE_VERSION"
 
 MAILAGENT_CACHE_DIR="${MAILAGENT_CACHE_DIR:-$HOME/.cache/local-mail-agent}"
 K8S_BIN_DIR="$MAILAGENT_CACHE_DIR/bin/k8s-$K8S_VERSION"
 ETCD_BIN_DIR="$MAILAGENT_CACHE_DIR/bin/etcd-$ETCD_VERSION"
 HELM_BIN_DIR="$MAILAGENT_CACHE_DIR/bin/helm-$HELM_VERSION"
+CRICTL_BIN_DIR="$MAILAGENT_CACHE_DIR/bin/crictl-$CRICTL_VERSION"
+PAUSE_DIR="$MAILAGENT_CACHE_DIR/bin/pause-$PAUSE_VERSION"
 
 KUBE_APISERVER="$K8S_BIN_DIR/kube-apiserver"
 KUBE_CONTROLLER_MANAGER="$K8S_BIN_DIR/kube-controller-manager"
 KUBECTL="$K8S_BIN_DIR/kubectl"
 ETCD="$ETCD_BIN_DIR/etcd"
 HELM="$HELM_BIN_DIR/helm"
+# The node (up.sh --with-node).
+KUBELET="$K8S_BIN_DIR/kubelet"
+KUBE_SCHEDULER="$K8S_BIN_DIR/kube-scheduler"
+KUBE_PROXY="$K8S_BIN_DIR/kube-proxy"
+CRICTL="$CRICTL_BIN_DIR/crictl"
+PAUSE_BIN="$PAUSE_DIR/pause"
+PAUSE_ARCHIVE="$PAUSE_DIR/pause-image.tar"   # docker-archive of $PAUSE_IMAGE

@@ -162,6 +162,8 @@ export interface AgentOptions {
   /** Run as uid 900 with HARDENED_UID900. */
   hardened?: boolean;
   extraArgs?: readonly string[];
+  /** Arguments after the image (the command, e.g. with --entrypoint in extraArgs). */
+  command?: readonly string[];
 }
 
 export class Agent {
@@ -185,7 +187,7 @@ export class Agent {
     if (opts.hardened) args.push(...HARDENED_UID900);
     if (opts.mailVolume) args.push('-v', `${opts.mailVolume}:/var/mail`);
     else if (opts.hardened) args.push('--tmpfs=/var/mail:U,mode=0770');
-    args.push(...(opts.extraArgs ?? []), IMAGE);
+    args.push(...(opts.extraArgs ?? []), IMAGE, ...(opts.command ?? []));
     await podmanOk(args);
     return new Agent(name, published);
   }

@@ -51,6 +51,11 @@ CONTAINERD="$(command -v containerd || echo /usr/bin/containerd)"
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   net.ipv4.conf.all.route_localnet net.bridge.bridge-nf-call-iptables net.ipv4.ip_forward)
 DEFAULT_IMAGES="localhost/mailagent:dev localhost/mailagent-operator:dev"
+# Directories containerd, kubelet and libcni create at fixed places whatever
+# their configuration (kubelet's device-plugin socket is always under
+# /var/lib/kubelet): removed on `down` when the node made them and they hold
+# nothing but sockets and empty directories.
+FIXED_DIRS=(/run/containerd /var/lib/cni /var/log/containers /var/lib/kubelet)
 
 log() { printf '[node %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[node] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -243,6 +248,11 @@ claim_machine() {
 }
 
 save_sysctls() {
+  [[ -f "$N/kube-chains.before" ]] || kube_chains_list > "$N/kube-chains.before"
+  if [[ ! -f "$N/dirs.created" ]]; then
+    local d
+    for d in "${FIXED_DIRS[@]}"; do [[ -e "$d" ]] || echo "$d"; done > "$N/dirs.created"
+  fi
   [[ -s "$N/sysctl.saved" ]] && return 0
   local k v
   for k in "${SYSCTLS[@]}"; do
@@ -518,11 +528,51 @@ our_netns() {
   return 0
 }
 
-kube_chains() { # true if KUBE-* chains exist (IPv4 or IPv6); -v lists them
-  local out
-  out="$( { iptables-save 2>/dev/null; ip6tables-save 2>/dev/null; } | sed -n 's/^:\(KUBE-[^ ]*\).*/\1/p' | sort -u)"
+kube_chains() { # true if KUBE-* chains exist (IPv4 or IPv6) that were not there before the node; -v lists them
+  local out before=""
+  [[ -f "$N/kube-chains.before" ]] && before="$(<"$N/kube-chains.before")"
+  out="$(kube_chains_list | grep -vxF -f <(printf '%s\n' "$before") || true)"
   [[ "${1:-}" == -v ]] && echo "$out"
   [[ -n "$out" ]]
+}
+
+# Remove KUBE-* chains that were not there before the node started (kube-proxy
+# --cleanup leaves KUBE-FIREWALL, which it shares with kubelet in other setups):
+# first the rules that jump to them, then the chains.
+remove_kube_chains() {
+  local fam table chain rule before="" 
+  [[ -f "$N/kube-chains.before" ]] && before="$(<"$N/kube-chains.before")"
+  for fam in iptables ip6tables; do
+    command -v "$fam" >/dev/null || continue
+    for table in filter nat mangle raw; do
+      local chains
+      chains="$("$fam" -t "$table" -S 2>/dev/null | sed -n 's/^-N \(KUBE-[^ ]*\).*/\1/p')"
+      [[ -n "$chains" ]] || continue
+      for chain in $chains; do
+        grep -qx "$fam $table $chain" <<<"$before" && continue
+        while read -r rule; do
+          [[ -n "$rule" ]] || continue
+          # shellcheck disable=SC2086  # a rule as iptables -S prints it
+          eval "$fam -t $table ${rule/-A /-D }" 2>/dev/null || true
+        done < <("$fam" -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |\$)")
+        "$fam" -t "$table" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $chains; do
+        grep -qx "$fam $table $chain" <<<"$before" && continue
+        "$fam" -t "$table" -X "$chain" 2>/dev/null || log "could not delete $fam -t $table chain $chain"
+      done
+    done
+  done
+}
+
+kube_chains_list() { # "<iptables|ip6tables> <table> <chain>" lines
+  local fam table
+  for fam in iptables ip6tables; do
+    command -v "$fam" >/dev/null || continue
+    for table in filter nat mangle raw; do
+      "$fam" -t "$table" -S 2>/dev/null | sed -n "s/^-N \(KUBE-[^ ]*\).*/$fam $table \1/p"
+    done
+  done
 }
 
 cgroup_pids() {
@@ -555,6 +605,7 @@ node_down() {
     log "kube-proxy --cleanup (iptables)"
     "$KUBE_PROXY" --cleanup --v=0 >>"$N/kube-proxy-cleanup.log" 2>&1 || true
   fi
+  kube_chains && remove_kube_chains
   stop kube-scheduler "$KUBE_SCHEDULER" || rc=1
   stop containerd "$CONTAINERD" 20 || rc=1
   # 4. Whatever survived: shims of our containerd, processes in our cgroups.
@@ -605,6 +656,14 @@ node_down() {
     [[ -L "$l" && "$(readlink "$l")" == "$N/"* ]] && rm -f "$l"
   done
   rm -f /var/lib/cni/results/mailagent-* 2>/dev/null || true
+  if [[ -f "$N/dirs.created" ]]; then
+    local cd
+    while read -r cd; do
+      [[ -d "$cd" ]] || continue
+      find "$cd" -depth \( -type s -o -type d -empty \) -delete 2>/dev/null || true
+      [[ -e "$cd" ]] && log "note: $cd (made by the node) is not empty: left in place"
+    done < "$N/dirs.created"
+  fi
   # 8. Check: nothing of ours may remain.
   [[ -z "$(mounts_under "$N")" ]] || { log "ERROR: mounts remain under $N"; rc=1; }
   if kube_chains; then log "ERROR: KUBE-* iptables chains remain: $(kube_chains -v | tr '\n' ' ')"; rc=1; fi

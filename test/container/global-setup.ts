@@ -24,10 +24,13 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, showStderr = f
     stdio: ['ignore', 'pipe', showStderr ? 'inherit' : 'pipe'],
     maxBuffer: 16 * 1024 * 1024,
   });
+  // stdout/stderr are null when the command could not be spawned at all
+  const out = r.stdout as string | null;
+  const err = r.stderr as string | null;
   return {
     code: r.status ?? -1,
-    stdout: r.stdout ?? '',
-    stderr: (r.stderr ?? '') + (r.error ? `\n${r.error.message}` : ''),
+    stdout: out ?? '',
+    stderr: (err ?? '') + (r.error ? `\n${r.error.message}` : ''),
   };
 }
 

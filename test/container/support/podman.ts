@@ -205,7 +205,7 @@ export class Agent {
       await waitForBanner(this.port(smtpPort), '220 ', timeoutMs);
       await waitForBanner(this.port(pop3Port), '+OK', timeoutMs);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n--- container logs ---\n${await this.logs()}`);
+      throw new Error(`${(e as Error).message}\n--- container logs ---\n${await this.logs()}`, { cause: e });
     }
   }
 

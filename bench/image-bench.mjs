@@ -1,0 +1,182 @@
+// Benchmark of the mail agent image (npm run bench:image). Not a test: it
+// measures and reports.
+//   - start: `podman run` to SMTP 220 + POP3 +OK on the published ports
+//     (median of 10), and the part of it after the container process started;
+//   - ingest: 1,000 small (~0.5 KB) messages over 1 and over 8 SMTP connections
+//     (Python smtplib), msg/s until all are retrievable by POP3 (STAT = 1,000);
+//   - idle memory: RSS and PSS summed over the container's processes;
+//   - image size: uncompressed (podman) and gzip-compressed (podman save | gzip).
+// Runs like the Kubernetes pod: uid 900, no capabilities, read-only root,
+// /var/mail and /var/spool/exim4 on (disk) volumes, tmpfs /run.
+// Usage: node bench/image-bench.mjs [--exim heavy] [--runs 10] [--messages 1000]
+// Writes bench/results/image-<date>.json (image-heavy-<date>.json with --exim heavy).
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { join } from 'node:path';
+import { ROOT, median, printTable, quantile, writeResults } from './lib.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const exim = arg('exim', 'light');
+const runs = Number(arg('runs', '10'));
+const messages = Number(arg('messages', '1000'));
+const image = exim === 'light' ? 'localhost/mailagent:dev' : `localhost/mailagent:${exim}`;
+const env = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'docker', 'containers.conf') };
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr ?? r.error?.message}`);
+  return r.stdout;
+}
+const podman = (...args) => sh('podman', args).trim();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function banner(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (v) => { s.destroy(); resolve(v); };
+    s.setTimeout(2000, () => done(''));
+    s.on('data', (d) => { buf += d; if (buf.includes('\n')) done(buf); });
+    s.on('error', () => done(''));
+    s.on('close', () => done(buf));
+  });
+}
+
+async function waitBanner(port, prefix, deadline) {
+  while (Date.now() < deadline) {
+    if ((await banner(port)).startsWith(prefix)) return;
+    await sleep(5);
+  }
+  throw new Error(`no ${prefix} on ${port}`);
+}
+
+const HARDENED = ['--user=900:900', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only',
+  '--read-only-tmpfs=false', '--tmpfs=/run:U,mode=0755', '--tmpfs=/tmp:mode=1777', '--tmpfs=/var/lib/dovecot:U,mode=0750',
+  '-v', '/var/mail', '-v', '/var/spool/exim4'];
+
+/** Start a container; returns its name, ports and the ms from `podman run` to both banners. */
+async function start() {
+  const smtp = await freePort();
+  const pop3 = await freePort();
+  const name = `mailagent-bench-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+  const t0 = Date.now();
+  podman('run', '-d', '--name', name, '-p', `127.0.0.1:${smtp}:2525`, '-p', `127.0.0.1:${pop3}:1100`, ...HARDENED, image);
+  const deadline = t0 + 30_000;
+  await Promise.all([waitBanner(smtp, '220 ', deadline), waitBanner(pop3, '+OK', deadline)]);
+  const t1 = Date.now();
+  const startedAt = Date.parse(podman('inspect', '--format', '{{.State.StartedAt.Format "2006-01-02T15:04:05.000Z07:00"}}', name));
+  return { name, smtp, pop3, readyMs: t1 - t0, afterStartMs: t1 - startedAt };
+}
+const remove = (name) => podman('rm', '-f', '-v', '-t', '0', name);
+
+const LOAD = `import poplib, smtplib, sys, threading, time
+smtp_port, pop3_port, total, conns = (int(a) for a in sys.argv[1:5])
+body = ('x' * 72 + '\\r\\n') * 5
+errors = []
+def sender(k):
+    try:
+        s = smtplib.SMTP('127.0.0.1', smtp_port, timeout=300)
+        for i in range(k, total, conns):
+            s.sendmail('bench@elsewhere.example', ['toto@pouet.com'], 'Subject: bench %d\\r\\n\\r\\n%s' % (i, body))
+        s.quit()
+    except Exception as e:
+        errors.append(repr(e))
+t0 = time.time()
+ts = [threading.Thread(target=sender, args=(k,)) for k in range(conns)]
+for t in ts: t.start()
+for t in ts: t.join()
+t1 = time.time()
+n = 0
+while n < total and time.time() < t1 + 300:
+    p = poplib.POP3('127.0.0.1', pop3_port, timeout=60); p.user('toto'); p.pass_('toto'); n = p.stat()[0]; p.quit()
+    if n < total: time.sleep(0.02)
+t2 = time.time()
+print('%f %f %d %s' % (t1 - t0, t2 - t0, n, ';'.join(errors[:3])))
+`;
+
+function load(c, conns) {
+  const out = sh('python3', ['-c', LOAD, String(c.smtp), String(c.pop3), String(messages), String(conns)]).trim().split(' ');
+  const [ingest, retrievable, n] = out.map(Number);
+  if (n !== messages) throw new Error(`only ${n} of ${messages} messages retrievable; errors: ${out[3] ?? ''}`);
+  return { conns, ingestS: ingest, retrievableS: retrievable, ingestPerS: messages / ingest, retrievablePerS: messages / retrievable };
+}
+
+// Sum of VmRSS and Pss over the container's processes (bash builtins only, skipping the measuring shell).
+const MEM = 'rss=0 pss=0; for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; ' +
+  'while read -r k v _; do [ "$k" = VmRSS: ] && rss=$((rss+v)); done < $p/status 2>/dev/null; ' +
+  'while read -r k v _; do [ "$k" = Pss: ] && pss=$((pss+v)); done < $p/smaps_rollup 2>/dev/null; done; echo $rss $pss';
+
+async function main() {
+  const build = spawnSync('bash', [join(ROOT, 'docker', 'build-image.sh')], {
+    env: { ...env, MAILAGENT_EXIM_DAEMON: exim, MAILAGENT_IMAGE: image }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (build.status !== 0) throw new Error('docker/build-image.sh failed');
+
+  const sizeBytes = Number(podman('image', 'inspect', '--format', '{{.Size}}', image));
+  const gzBytes = Number(sh('bash', ['-c', `podman save --format oci-archive ${image} | gzip -6 | wc -c`]).trim());
+
+  const starts = [];
+  for (let i = 0; i < runs; i++) {
+    const c = await start();
+    starts.push(c);
+    remove(c.name);
+  }
+  const readyMs = starts.map((s) => s.readyMs);
+  const afterStartMs = starts.map((s) => s.afterStartMs);
+
+  const ingest = [];
+  let idle;
+  for (const conns of [1, 8]) {
+    const c = await start();
+    try {
+      if (conns === 1) {
+        await sleep(3000);
+        const [rss, pss] = podman('exec', c.name, 'bash', '-c', MEM).split(' ').map(Number);
+        idle = { rssMiB: rss / 1024, pssMiB: pss / 1024 };
+      }
+      ingest.push(load(c, conns));
+    } finally {
+      remove(c.name);
+    }
+  }
+
+  const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+  const rows = [
+    { metric: 'image size (podman, uncompressed)', value: mb(sizeBytes) },
+    { metric: 'image size (podman save | gzip)', value: mb(gzBytes) },
+    { metric: `podman run -> SMTP+POP3 ready, median of ${runs}`, value: `${median(readyMs)} ms (p90 ${Math.round(quantile(readyMs, 0.9))})` },
+    { metric: 'container started -> ready, median', value: `${median(afterStartMs)} ms` },
+    ...ingest.map((r) => ({
+      metric: `${messages} msgs over ${r.conns} SMTP conn${r.conns > 1 ? 's' : ''}: all in POP3`,
+      value: `${r.retrievablePerS.toFixed(0)} msg/s (${r.retrievableS.toFixed(2)} s; ingest ${r.ingestPerS.toFixed(0)} msg/s)`,
+    })),
+    { metric: 'idle memory (sum over processes)', value: `RSS ${idle.rssMiB.toFixed(1)} MiB, PSS ${idle.pssMiB.toFixed(1)} MiB` },
+  ];
+  console.log(`\nmail agent image ${image} (exim4-daemon-${exim}), uid 900, read-only root; ${new Date().toISOString()}\n`);
+  printTable(rows, ['metric', 'value']);
+  writeResults(exim === 'light' ? 'image' : `image-${exim}`, {
+    image, exim, date: new Date().toISOString(), cpus: sh('nproc', []).trim(),
+    imageBytes: sizeBytes, imageGzipBytes: gzBytes,
+    startReadyMs: { median: median(readyMs), p90: quantile(readyMs, 0.9), runs: readyMs },
+    startedToReadyMs: { median: median(afterStartMs), runs: afterStartMs },
+    ingest, idle,
+  });
+}
+
+main().catch((e) => {
+  console.error(`image-bench: ${e.message}`);
+  process.exit(1);
+});

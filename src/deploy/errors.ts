@@ -35,6 +35,10 @@ export function toUserError(err: unknown, server?: string): unknown {
     const hint = err.code === 401 || err.code === 403 ? ' (check your kubeconfig credentials and RBAC permissions)' : '';
     return new DeployError(`${err.message}${hint}`, { cause: err });
   }
+  // client-node refuses plain HTTP, which is also what it falls back to with no kubeconfig at all.
+  if (err instanceof Error && /HTTP protocol is not allowed/.test(err.message)) {
+    return new DeployError(`cannot use the Kubernetes API server${server ? ` at ${server}` : ''}: ${err.message}; check KUBECONFIG (no kubeconfig found?)`, { cause: err });
+  }
   const code = networkCode(err);
   if (code) {
     return new DeployError(`cannot reach the Kubernetes API server${server ? ` at ${server}` : ''} (${code}); check KUBECONFIG and that the cluster is running`, { cause: err });

@@ -6,7 +6,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { MailAgentSpec } from '../api/types.js';
-import { isConflict, kubeError } from '../kube/errors.js';
+import { isConflict, isNotFound, kubeError } from '../kube/errors.js';
 import type { DeployContext } from './context.js';
 import { DeployError } from './errors.js';
 import {
@@ -68,7 +68,13 @@ export async function install(ctx: DeployContext, name: string, opts: InstallOpt
   }
 
   const release = newRevision(ctx, name, history, 'pending-install', opts.description ?? 'Initial install underway', opts.values, rendered.manifest);
-  await acquire(ctx, release);
+  try {
+    await acquire(ctx, release);
+  } catch (err) {
+    // The first write: a missing namespace shows up here.
+    if (isNotFound(err)) throw new DeployError(`namespace ${ctx.namespace} not found; create it or pass --create-namespace`, { cause: err });
+    throw err;
+  }
   try {
     return await rollOut(ctx, release, rendered, {
       ...opts, pruneOthers: false, verb: 'Install', successDescription: opts.description ?? 'Install complete',

@@ -75,4 +75,4 @@ export function formatDryRun(d: DryRunResult): string {
   return `${notes.join('\n')}\n---\n${d.manifest}`;
 }
 
-export const isDryRun = (r: Release | DryRunResult): r is DryRunResult => 'dryRun' in r;
+export const isDryRun = (r: object): r is DryRunResult => 'dryRun' in r;

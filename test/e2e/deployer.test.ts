@@ -114,6 +114,15 @@ describe('mailagent deployer: bad input applies nothing', () => {
     expect(await objectsOf('bad')).toEqual([]);
   });
 
+  test('a namespace that does not exist: exit 1 with the fix, nothing stored', async () => {
+    const missing = `${ns.name}-missing`;
+    const r = await mailagent(['install', 'nons', '-n', missing, '--set', 'domain=a.test,users[0].name=a']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`namespace ${missing} not found; create it or pass --create-namespace`);
+    noStack(r);
+    expect((await kubectl(['get', 'namespace', missing])).code).not.toBe(0);
+  });
+
   test('--dry-run renders and checks with the API server, stores nothing, prints no secret', async () => {
     const r = await ok(['install', 'dry', '-n', ns.name, '--set', 'domain=dry.test,users[0].name=toto', '--dry-run']);
     expect(r.stdout).toMatch(/^# dry run of release "dry" in namespace .*: accepted by the API server/);

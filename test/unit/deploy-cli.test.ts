@@ -66,6 +66,12 @@ describe('deployer commands without a cluster', () => {
     expect(r.stderr).toMatch(/mailagent list: cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
   });
 
+  it('a missing kubeconfig file is a user error', () => {
+    const r = spawnSync(BIN, ['list'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: path.join(dir, 'nope') } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/mailagent list: cannot load the kubeconfig \(KUBECONFIG=.*nope\): ENOENT/);
+  });
+
   it('usage errors: missing name, bad --timeout, bad get target', () => {
     expect(mailagent('install', '-f', values)).toMatchObject({ code: 1, stderr: expect.stringMatching(/missing release NAME/) });
     expect(mailagent('install', 'x', '-f', values, '--timeout', 'soon')).toMatchObject({ code: 1, stderr: expect.stringMatching(/--timeout "soon": not a duration/) });

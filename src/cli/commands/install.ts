@@ -5,7 +5,7 @@ import {
 } from '../../deploy/options.js';
 import { formatDryRun, formatStatus, isDryRun } from '../../deploy/output.js';
 import { withCluster } from '../../deploy/session.js';
-import { describeRelease } from '../../deploy/status.js';
+import { status } from '../../deploy/status.js';
 import { resolveValues } from '../../deploy/values.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -47,10 +47,13 @@ export const installCommand: Command = {
     const settings = rolloutSettings(values);
     // Values are read and validated before connecting to the cluster.
     const spec = resolveValues(await valuesInput(values));
-    const result = await withCluster(values.namespace, (ctx) => install(ctx, name, {
-      ...settings, values: spec, createNamespace: values['create-namespace'] ?? false, description: values.description,
-    }));
-    process.stdout.write(isDryRun(result) ? formatDryRun(result) : formatStatus(describeRelease(result)));
+    const result = await withCluster(values.namespace, async (ctx) => {
+      const r = await install(ctx, name, {
+        ...settings, values: spec, createNamespace: values['create-namespace'] ?? false, description: values.description,
+      });
+      return isDryRun(r) ? r : status(ctx, name, r.version);
+    });
+    process.stdout.write(isDryRun(result) ? formatDryRun(result) : formatStatus(result));
     return 0;
   },
 };

@@ -2,7 +2,7 @@ import { NAMESPACE_HELP, NAMESPACE_OPTION, ROLLOUT_OPTIONS, parseCount, releaseN
 import { formatDryRun, formatStatus, isDryRun } from '../../deploy/output.js';
 import { rollback } from '../../deploy/rollback.js';
 import { withCluster } from '../../deploy/session.js';
-import { describeRelease } from '../../deploy/status.js';
+import { status } from '../../deploy/status.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -33,8 +33,11 @@ export const rollbackCommand: Command = {
     const name = releaseNameArg(positionals, usage);
     const revision = parseCount(positionals[1], 'REVISION', 0);
     const settings = rolloutSettings(values);
-    const result = await withCluster(values.namespace, (ctx) => rollback(ctx, name, { ...settings, revision }));
-    process.stdout.write(isDryRun(result) ? formatDryRun(result) : formatStatus(describeRelease(result)));
+    const result = await withCluster(values.namespace, async (ctx) => {
+      const r = await rollback(ctx, name, { ...settings, revision });
+      return isDryRun(r) ? r : status(ctx, name, r.version);
+    });
+    process.stdout.write(isDryRun(result) ? formatDryRun(result) : formatStatus(result));
     return 0;
   },
 };

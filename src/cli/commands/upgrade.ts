@@ -4,7 +4,7 @@ import {
 } from '../../deploy/options.js';
 import { formatDryRun, formatStatus, isDryRun } from '../../deploy/output.js';
 import { withCluster } from '../../deploy/session.js';
-import { describeRelease } from '../../deploy/status.js';
+import { status } from '../../deploy/status.js';
 import { upgrade } from '../../deploy/upgrade.js';
 import { buildValues } from '../../deploy/values.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
@@ -47,11 +47,14 @@ export const upgradeCommand: Command = {
     // Syntax errors in -f/--set surface before connecting; validation happens
     // in upgrade(), against the current values when --reuse-values.
     buildValues(input);
-    const result = await withCluster(values.namespace, (ctx) => upgrade(ctx, name, {
-      ...settings, values: input, install: values.install ?? false,
-      createNamespace: values['create-namespace'] ?? false, description: values.description,
-    }));
-    process.stdout.write(isDryRun(result) ? formatDryRun(result) : formatStatus(describeRelease(result)));
+    const result = await withCluster(values.namespace, async (ctx) => {
+      const r = await upgrade(ctx, name, {
+        ...settings, values: input, install: values.install ?? false,
+        createNamespace: values['create-namespace'] ?? false, description: values.description,
+      });
+      return isDryRun(r) ? r : status(ctx, name, r.version);
+    });
+    process.stdout.write(isDryRun(result) ? formatDryRun(result) : formatStatus(result));
     return 0;
   },
 };

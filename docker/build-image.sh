@@ -134,5 +134,7 @@ new_id=$(podman image inspect --format '{{.Id}}' "$image")
 if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then
   podman rmi "$old_id" >/dev/null 2>&1 || true
 fi
+# Layers of earlier builds of this image that nothing uses any more.
+podman image prune -f --filter label=dev.localmail.image=mailagent >/dev/null 2>&1 || true
 say "built $image: $(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.1f MB", $1/1e6}')"
 echo "$image"

@@ -57,8 +57,6 @@ export async function install(ctx: DeployContext, name: string, opts: InstallOpt
     throw new DeployError(`release "${name}" already exists in namespace ${ctx.namespace} (revision ${newest.version}, ${newest.info.status}); `
       + `use "mailagent upgrade ${name}" to change it`);
   }
-  if (opts.createNamespace && !opts.dryRun) await ensureNamespace(ctx);
-
   warnOperatorOnlyFields(ctx, opts.values);
   const rendered = await renderRelease(ctx.core, name, ctx.namespace, opts.values);
   await checkOwnership(ctx, name, rendered.objects);
@@ -67,6 +65,8 @@ export async function install(ctx: DeployContext, name: string, opts: InstallOpt
     return { dryRun: true, name, namespace: ctx.namespace, manifest: rendered.manifest, wouldDelete: [] };
   }
 
+  // Only now, once everything was checked: a refused install creates nothing.
+  if (opts.createNamespace) await ensureNamespace(ctx);
   const release = newRevision(ctx, name, history, 'pending-install', opts.description ?? 'Initial install underway', opts.values, rendered.manifest);
   try {
     await acquire(ctx, release);

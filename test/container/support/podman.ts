@@ -173,6 +173,18 @@ export class Agent {
   ) {}
 
   static async start(opts: AgentOptions): Promise<Agent> {
+    // A port picked free may be taken before podman binds it (parallel jest
+    // workers, other software): try again with other ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Agent.startOnce(opts);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/i.test((e as Error).message)) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(opts: AgentOptions): Promise<Agent> {
     const name = `mailagent-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const published = new Map<number, number>();
     const args = ['run', '-d', '--name', name, '--label', TEST_LABEL];
@@ -188,7 +200,11 @@ export class Agent {
     if (opts.mailVolume) args.push('-v', `${opts.mailVolume}:/var/mail`);
     else if (opts.hardened) args.push('--tmpfs=/var/mail:U,mode=0770');
     args.push(...(opts.extraArgs ?? []), IMAGE, ...(opts.command ?? []));
-    await podmanOk(args);
+    const r = await podman(args);
+    if (r.code !== 0) {
+      await podman(['rm', '-f', '-t', '0', name]);
+      throw new Error(`podman run ${name} failed (${r.code}): ${r.stderr.trim()}`);
+    }
     return new Agent(name, published);
   }
 

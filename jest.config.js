@@ -24,6 +24,13 @@ export default {
     },
     {
       ...common,
+      displayName: 'node',
+      testMatch: ['<rootDir>/test/node/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/node/global-setup.ts',
+      globalTeardown: '<rootDir>/test/node/global-teardown.ts',
+    },
+    {
+      ...common,
       displayName: 'container',
       testMatch: ['<rootDir>/test/container/**/*.test.ts'],
       globalSetup: '<rootDir>/test/container/global-setup.ts',

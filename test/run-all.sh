@@ -3,14 +3,14 @@
 # Runs the static checks, then each jest project on its own (so a project whose
 # real component cannot start fails loudly without hiding the others), and ends
 # with one line "N passed, N failed, N skipped" summing everything.
-# Usage: npm test [-- PROJECT...]   (projects: unit e2e container; default all)
+# Usage: npm test [-- PROJECT...]   (projects: unit e2e container node; default all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning'
 results=test-results
 rm -rf "$results" && mkdir -p "$results"
 projects=("$@")
-[ ${#projects[@]} -gt 0 ] || projects=(unit container e2e)
+[ ${#projects[@]} -gt 0 ] || projects=(unit container e2e node)
 
 passed=0 failed=0 skipped=0
 check() { # name, command...: a static check counts as one test

@@ -1,16 +1,15 @@
 /**
  * Renders a release through the same chart as the operator: cluster inputs
  * first (generated passwords read back so they stay stable, referenced
- * Secrets and TLS checked), then synthMailAgent with the deployer's labels.
+ * Secrets and TLS checked), then the chart with the deployer's labels.
  * Nothing is written here.
  */
 import type * as k8s from '@kubernetes/client-node';
 import { resolveSpec } from '../api/resolve.js';
 import type { MailAgentSpec } from '../api/types.js';
-import { synthMailAgent } from '../constructs/mail-agent-chart.js';
 import type { KubeObject } from '../kube/apply.js';
 import { objectKey } from '../kube/owned-kinds.js';
-import { apiSecretReader, resolveClusterInputs } from '../render/cluster-inputs.js';
+import { apiSecretReader, renderWithClusterInputs, resolveClusterInputs } from '../render/cluster-inputs.js';
 import { toYamlStream } from '../render/offline.js';
 import { MANAGED_BY, REDACTED_VALUE, RELEASE_LABEL } from './release.js';
 
@@ -45,17 +44,7 @@ export async function renderRelease(
 ): Promise<RenderedRelease> {
   const spec = resolveSpec(values);
   const inputs = await resolveClusterInputs(apiSecretReader(core), name, namespace, spec);
-  const objects = synthMailAgent({
-    name,
-    namespace,
-    spec,
-    generatedPasswords: inputs.generatedPasswords,
-    generatedTls: inputs.generatedTls,
-    caCert: inputs.caCert,
-    externalInputsVersion: inputs.externalInputsVersion,
-    managedBy: MANAGED_BY,
-    extraLabels: releaseLabels(name),
-  }) as unknown as KubeObject[];
+  const objects = renderWithClusterInputs(name, namespace, spec, inputs, { managedBy: MANAGED_BY, extraLabels: releaseLabels(name) });
   return { objects, manifest: manifestOf(objects) };
 }
 

@@ -11,14 +11,13 @@ import type { ResolvedSpec } from '../api/resolve.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../api/types.js';
 import type { MailAgent, MailAgentStatus } from '../api/types.js';
 import { validateSpec } from '../api/validate.js';
-import { synthMailAgent } from '../constructs/mail-agent-chart.js';
 import { applyObject } from '../kube/apply.js';
 import type { KubeObject } from '../kube/apply.js';
 import { isNotFound, kubeError } from '../kube/errors.js';
 import { objectKey } from '../kube/owned-kinds.js';
 import { containsDesired } from '../kube/subset.js';
-import { InputProblem, resolveClusterInputs } from '../render/cluster-inputs.js';
-import type { SecretReader } from '../render/cluster-inputs.js';
+import { InputProblem, renderWithClusterInputs, resolveClusterInputs } from '../render/cluster-inputs.js';
+import type { ClusterInputs, SecretReader } from '../render/cluster-inputs.js';
 import type { EventRecorder } from './events.js';
 import type { Logger } from './log.js';
 import type { OperatorMetrics } from './metrics.js';
@@ -123,20 +122,11 @@ export class Reconciler {
     }
   }
 
-  private desiredObjects(agent: MailAgent, spec: ResolvedSpec, inputs: Awaited<ReturnType<typeof resolveClusterInputs>>): KubeObject[] {
+  private desiredObjects(agent: MailAgent, spec: ResolvedSpec, inputs: ClusterInputs): KubeObject[] {
     const ownerReference: k8s.V1OwnerReference = {
       apiVersion: API_VERSION, kind: KIND, name: agent.metadata.name, uid: agent.metadata.uid ?? '', controller: true, blockOwnerDeletion: true,
     };
-    const objects = synthMailAgent({
-      name: agent.metadata.name,
-      namespace: agent.metadata.namespace,
-      spec,
-      generatedPasswords: inputs.generatedPasswords,
-      generatedTls: inputs.generatedTls,
-      caCert: inputs.caCert,
-      externalInputsVersion: inputs.externalInputsVersion,
-      managedBy: MANAGED_BY,
-    }) as unknown as KubeObject[];
+    const objects = renderWithClusterInputs(agent.metadata.name, agent.metadata.namespace ?? 'default', spec, inputs, { managedBy: MANAGED_BY });
     for (const o of objects) o.metadata.ownerReferences = [ownerReference];
     return objects;
   }

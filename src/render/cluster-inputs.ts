@@ -13,7 +13,9 @@ import * as k8s from '@kubernetes/client-node';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { ResolvedSpec } from '../api/resolve.js';
 import { childNames } from '../constructs/names.js';
+import { synthMailAgent } from '../constructs/mail-agent-chart.js';
 import type { GeneratedTls } from '../constructs/mail-agent-chart.js';
+import type { KubeObject } from '../kube/apply.js';
 import { isNotFound, kubeError } from '../kube/errors.js';
 import { generatePassword } from '../secrets/passwords.js';
 import { agentDnsNames, generateSelfSigned, needsRenewal, readCertificate } from '../secrets/self-signed.js';
@@ -139,4 +141,26 @@ export async function resolveClusterInputs(
   }
 
   return { generatedPasswords, generatedTls, caCert, externalInputsVersion: versions.join(','), tlsGenerated };
+}
+
+export interface ClusterRenderOptions {
+  managedBy: string;
+  extraLabels?: Record<string, string>;
+}
+
+/** The chart rendered with inputs resolved from the cluster (operator and deployer alike). */
+export function renderWithClusterInputs(
+  name: string, namespace: string, spec: ResolvedSpec, inputs: ClusterInputs, opts: ClusterRenderOptions,
+): KubeObject[] {
+  return synthMailAgent({
+    name,
+    namespace,
+    spec,
+    generatedPasswords: inputs.generatedPasswords,
+    generatedTls: inputs.generatedTls,
+    caCert: inputs.caCert,
+    externalInputsVersion: inputs.externalInputsVersion,
+    managedBy: opts.managedBy,
+    extraLabels: opts.extraLabels,
+  });
 }

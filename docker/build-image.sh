@@ -29,7 +29,7 @@ bash "$here/host-tools.sh" podman
 
 mkdir -p "$cache"
 # One build at a time (tests and benchmarks may call this concurrently).
-exec 9>"$cache/build.lock"
+exec 9>"$cache/image-build.lock"
 flock 9
 
 debian_mirror() {
@@ -101,7 +101,8 @@ ensure_base() {
     rm -rf "$rootfs"
   fi
   say "importing $tarball as $base"
-  podman import --change 'CMD ["bash"]' "$tarball" "$base" >/dev/null
+  podman import --change 'CMD ["bash"]' "$tarball" "$base" > "$cache/image-import.log" 2>&1 || {
+    say "podman import failed:"; cat "$cache/image-import.log" >&2; exit 1; }
 }
 
 inputs_hash() {
@@ -125,7 +126,7 @@ fi
 ensure_base
 old_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 say "building $image (inputs $hash, exim4-daemon-$exim_daemon)"
-log=$cache/build.log
+log=$cache/image-build.log
 if ! podman build --pull=never --build-arg "EXIM_DAEMON=$exim_daemon" \
       --label "dev.localmail.inputs-hash=$hash" -t "$image" -f "$here/Dockerfile" "$here" > "$log" 2>&1; then
   say "podman build failed, last lines of $log:"; tail -n 30 "$log" >&2; exit 1

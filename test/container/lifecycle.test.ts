@@ -79,6 +79,28 @@ describe('signals and daemon failures', () => {
   });
 });
 
+describe('as root with only the documented capabilities', () => {
+  it('delivers, authenticates, speaks TLS and stops cleanly with CHOWN, KILL, SETGID, SETUID, NET_BIND_SERVICE', async () => {
+    const caps = ['CHOWN', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE'];
+    const agent = await start({
+      ports: [25, 465, 110, 995],
+      extraArgs: ['--cap-drop=ALL', ...caps.map((c) => `--cap-add=${c}`), '--security-opt=no-new-privileges'],
+    });
+    await agent.waitReady(25, 110);
+    const subject = token('mincaps');
+    const sent = await swaks(agent.port(25), {
+      to: 'tutu@pouet.com', tls: 'starttls', auth: { user: 'toto', password: 'toto' }, header: `Subject: ${subject}`,
+    });
+    expect(replies(sent)).toContainEqual(expect.stringMatching(/^250 OK id=/));
+    const implicit = await swaks(agent.port(465), { to: 'tutu@pouet.com', tls: 'implicit' });
+    expect(replies(implicit)).toContainEqual(expect.stringMatching(/^250 OK id=/));
+    expect(await popSubjects(agent.port(110), 'tutu', 'tutu')).toContain(subject);
+    await podmanOk(['kill', '--signal', 'TERM', agent.name]);
+    expect(await agent.waitExit(15_000)).toBe(0);
+    expect(await agent.logs()).not.toMatch(/Operation not permitted|Permission denied/);
+  });
+});
+
 describe('mailagent-ready', () => {
   it('fails before the entrypoint configured anything, and while nothing listens', async () => {
     const agent = await start({ ports: [], extraArgs: ['--entrypoint', 'sleep'], command: ['300'] });

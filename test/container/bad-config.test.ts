@@ -66,6 +66,8 @@ const cases: BadCase[] = [
     line: `mailagent: ${C}/tls/tls.crt: not a PEM certificate; mount the PEM certificate (chain) as tls.crt` },
   { name: 'a uid other than 0 or 900', args: ['--user', '1234:1234'],
     line: 'mailagent: running as uid 1234: run as uid 900 (Debian-exim; runAsUser: 900) or as root' },
+  { name: 'uid 900 with gid 0 (runAsGroup missing)', args: ['--user', '900:0'],
+    line: 'mailagent: running as uid 900 with gid 0: run with gid 900 too (runAsGroup: 900; --user 900:900)' },
   { name: 'root without the capabilities the daemons need', args: ['--cap-drop=ALL'],
     line: 'mailagent: running as root without capabilities CHOWN, KILL, SETGID, SETUID: add them (--cap-add) or run as uid 900 (--user 900) with none' },
   { name: 'root without NET_BIND_SERVICE on port 25', args: ['--cap-drop=NET_BIND_SERVICE'],

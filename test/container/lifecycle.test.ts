@@ -119,7 +119,10 @@ describe('mailagent-ready', () => {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const r = await agent.exec(['mailagent-ready']);
-      if (r.code === 125 || r.code === -1) continue; // container not running yet
+      if (r.code !== 0 && r.code !== 1) {
+        await sleep(20); // podman exec before the container runs: 125/255
+        continue;
+      }
       results.push(r.code);
       if (r.code === 0) break;
     }

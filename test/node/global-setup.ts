@@ -116,14 +116,27 @@ export default function globalSetup(_globalConfig: unknown, projectConfig?: Proj
     process.env.KUBECONFIG = m[2]!.trim();
     if (m[1] === 'started') process.env.MAILAGENT_NODE_STARTED_CLUSTER = '1';
     process.env.MAILAGENT_CLUSTER_DIR = stateDir;
-    // up.sh loads the images it finds; a reused node may hold older builds.
-    loadImages();
   }
   process.env.MAILAGENT_KUBECTL = kubectl;
   process.env.MAILAGENT_HELM = helm;
+  try {
+    // up.sh loads the images it finds; a reused node may hold older builds.
+    if (!external) loadImages();
+    installOperator(root, kubectl, helm);
+  } catch (e) {
+    // Jest skips the teardown when the setup fails: stop what we started.
+    if (process.env.MAILAGENT_NODE_STARTED_CLUSTER === '1' && process.env.MAILAGENT_KEEP_CLUSTER !== '1') {
+      run('bash', [path.join(clusterDir, 'down.sh')], { env: nodeEnv, showStderr: true });
+      delete process.env.MAILAGENT_NODE_STARTED_CLUSTER;
+    }
+    throw e;
+  }
+  say(`ready in ${Math.round((Date.now() - t0) / 1000)} s (KUBECONFIG=${process.env.KUBECONFIG})`);
+}
 
-  // The operator, once for all files, from its chart. The image ID annotation
-  // rolls the pod when the image was rebuilt under the same tag.
+/** The operator, once for all files, from its chart. */
+function installOperator(root: string, kubectl: string, helm: string): void {
+  // The image ID annotation rolls the pod when the image was rebuilt under the same tag.
   const imageId = run('podman', ['image', 'inspect', '--format', '{{.Id}}', OPERATOR_IMAGE],
     { env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? path.join(root, 'docker', 'containers.conf') } }).stdout.trim().slice(0, 12);
   say(`helm upgrade --install ${OPERATOR_RELEASE} charts/mailagent-operator -n ${OPERATOR_NAMESPACE} ...`);
@@ -138,5 +151,4 @@ export default function globalSetup(_globalConfig: unknown, projectConfig?: Proj
     fail(`helm install of charts/mailagent-operator failed (exit ${h.code}): ${h.stderr.trim()}\n${pods}\n${logs}`);
   }
   process.env.MAILAGENT_OPERATOR_NAMESPACE = OPERATOR_NAMESPACE;
-  say(`ready in ${Math.round((Date.now() - t0) / 1000)} s (KUBECONFIG=${process.env.KUBECONFIG})`);
 }

@@ -17,11 +17,11 @@ interface ProjectConfigLike { rootDir?: string }
 
 const LABEL = 'dev.localmail.container-test=1';
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, showStderr = false) {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
   const r = spawnSync(cmd, args, {
     env,
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', showStderr ? 'inherit' : 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 16 * 1024 * 1024,
   });
   // stdout/stderr are null when the command could not be spawned at all
@@ -55,9 +55,12 @@ export default function globalSetup(_globalConfig: unknown, projectConfig?: Proj
   const tools = run('bash', [path.join(root, 'docker', 'host-tools.sh'), 'podman', 'test-clients'], env);
   if (tools.code !== 0) fail(`could not install podman and the test clients: ${tools.stderr.trim()}`);
 
-  // Progress of a first build (debootstrap, apt) goes to the terminal.
-  const build = run('bash', [path.join(root, 'docker', 'build-image.sh')], env, true);
-  if (build.code !== 0) fail(`docker/build-image.sh failed (exit ${build.code}); see its output above`);
+  const build = run('bash', [path.join(root, 'docker', 'build-image.sh')], env);
+  process.stderr.write(build.stderr);
+  if (build.code !== 0) {
+    const tail = build.stderr.trim().split('\n').slice(-5).join('\n');
+    fail(`docker/build-image.sh failed (exit ${build.code}):\n${tail}`);
+  }
   const image = build.stdout.trim().split('\n').pop() ?? '';
   process.env.MAILAGENT_IMAGE ??= image;
 

@@ -3,6 +3,7 @@
 # bridge, kubelet, kube-scheduler and kube-proxy (iptables mode), all as root
 # on this machine, all state under $MAILAGENT_CLUSTER_DIR/node.
 #
+#   node.sh preflight           tools installed, binaries built, no other node on this machine
 #   node.sh up                  start the node (the plane must be running; up.sh calls this)
 #   node.sh down                stop it and undo everything it did to the machine (down.sh calls this)
 #   node.sh load-images REF...  copy images from podman into the node's containerd
@@ -232,14 +233,22 @@ ensure_bridge() {
   ip link set "$BRIDGE" up
 }
 
+# Fails when another state directory's node runs on this machine.
+check_machine_free() {
+  [[ -s "$OWNER_FILE" ]] || return 0
+  local other; other="$(<"$OWNER_FILE")"
+  [[ "$other" != "$STATE" && -d "$other/node" ]] || return 0
+  if MAILAGENT_CLUSTER_DIR="$other" "$0" status >/dev/null 2>&1; then
+    die "another test node runs on this machine (state in $other); stop it first: MAILAGENT_CLUSTER_DIR=$other $HERE/down.sh"
+  fi
+}
+
 claim_machine() {
   mkdir -p "$N"
+  check_machine_free
   if [[ -s "$OWNER_FILE" ]]; then
     local other; other="$(<"$OWNER_FILE")"
     if [[ "$other" != "$STATE" ]]; then
-      if [[ -d "$other/node" ]] && MAILAGENT_CLUSTER_DIR="$other" "$0" status >/dev/null 2>&1; then
-        die "another test node runs on this machine (state in $other); stop it first: MAILAGENT_CLUSTER_DIR=$other $HERE/down.sh"
-      fi
       log "a node from $other did not stop cleanly: cleaning up after it"
       MAILAGENT_CLUSTER_DIR="$other" "$0" down >&2 || die "could not clean up the node of $other"
     fi
@@ -683,6 +692,7 @@ node_down() {
 # ------------------------------------------------------------------ main
 KUBELET_PORT="" KUBELET_HEALTHZ_PORT="" SCHED_PORT="" PROXY_HEALTHZ_PORT="" PROXY_METRICS_PORT=""
 case "${1:-}" in
+  preflight) ensure_tools; check_machine_free ;;   # up.sh, before it starts the plane
   up) node_up ;;
   down) node_down ;;
   status) node_status ;;

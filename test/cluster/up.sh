@@ -85,6 +85,9 @@ if ! "$HERE/bin-path.sh" --check >/dev/null 2>&1; then
   "$HERE/build.sh" >&2 || die "build.sh failed"
 fi
 for t in openssl flock; do command -v "$t" >/dev/null || die "$t is required"; done
+if [[ $WITH_NODE == 1 ]]; then
+  MAILAGENT_CLUSTER_DIR="$STATE" "$HERE/node.sh" preflight || die "cannot start a node here (see above)"
+fi
 
 # --- free ports ---------------------------------------------------------------
 # Ports are picked outside the kernel's ephemeral range, where outgoing

@@ -48,7 +48,8 @@ const props = <T>(p: Props<T>): Record<string, Schema> => p;
 
 /** RFC 1123 DNS label / subdomain, lowercase. */
 const DNS_LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
-export const DOMAIN_PATTERN = `^${DNS_LABEL}(\\.${DNS_LABEL})*$`;
+/** At least two labels: Exim and the image need a dotted mail domain. */
+export const DOMAIN_PATTERN = `^${DNS_LABEL}(\\.${DNS_LABEL})+$`;
 export const USER_NAME_PATTERN = '^[a-z][a-z0-9._-]{0,31}$';
 export const SECRET_NAME_PATTERN = `^${DNS_LABEL}(\\.${DNS_LABEL})*$`;
 export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
@@ -112,10 +113,10 @@ const specProperties = props<MailAgentSpec>({
   domain: {
     type: 'string',
     description: 'The fictitious mail domain this agent is the final destination for, e.g. "pouet.com". '
-      + 'Lowercase RFC 1123 name. Mail to any other domain is refused (never relayed).',
+      + 'Lowercase RFC 1123 name with at least one dot. Mail to any other domain is refused (never relayed).',
     maxLength: 253,
     pattern: DOMAIN_PATTERN,
-    patternHint: 'a lowercase RFC 1123 domain such as "pouet.com" (letters, digits and "-" in dot-separated labels)',
+    patternHint: 'a lowercase RFC 1123 domain with at least one dot, such as "pouet.com" (letters, digits and "-" in dot-separated labels)',
   },
   users: {
     type: 'array',

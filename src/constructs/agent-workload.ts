@@ -108,7 +108,7 @@ export class AgentWorkload extends Construct {
               // Speaks SMTP (220 + EHLO) and POP3 (+OK), not just "port open".
               readinessProbe: {
                 exec: { command: ['/usr/local/bin/mailagent-ready'] },
-                periodSeconds: 5, timeoutSeconds: 4, failureThreshold: 2,
+                periodSeconds: 10, timeoutSeconds: 4, failureThreshold: 2,
               },
               livenessProbe: {
                 tcpSocket: { port: k8s.IntOrString.fromString('smtp') },

@@ -664,7 +664,13 @@ node_down() {
   for l in /var/log/containers/*.log; do
     [[ -L "$l" && "$(readlink "$l")" == "$N/"* ]] && rm -f "$l"
   done
+  # libcni's cache: <network>-<sandbox id>-<ifname> (our network, and the
+  # loopback one containerd adds to every sandbox).
   rm -f /var/lib/cni/results/mailagent-* 2>/dev/null || true
+  local sb
+  for sb in "$N"/containerd/{root,state}/io.containerd.grpc.v1.cri/sandboxes/*; do
+    [[ -d "$sb" ]] && rm -f /var/lib/cni/results/*-"$(basename "$sb")"-*
+  done
   if [[ -f "$N/dirs.created" ]]; then
     local cd
     while read -r cd; do

@@ -11,9 +11,9 @@
 #   and lets podman pull the real image.
 # - The build context is staged in a temporary directory with only what the
 #   Dockerfile copies (package*.json, tsconfig*.json, src/, bin/mailagent).
-# - Behind a TLS-intercepting proxy (NODE_EXTRA_CA_CERTS set on the host), the
-#   host's CA bundle is mounted into the build and named by the
-#   NODE_EXTRA_CA_CERTS build argument, so `npm ci` in the build trusts it.
+# - The host's CA bundle ($NODE_EXTRA_CA_CERTS, else the system bundle) is
+#   mounted into the build and named by the NODE_EXTRA_CA_CERTS build argument,
+#   so `npm ci` in the build also works behind a TLS-intercepting proxy.
 # - The image is labelled with a hash of its inputs: a second run with
 #   unchanged inputs does nothing.
 #
@@ -124,8 +124,12 @@ fi
 
 args=(--layers --label "dev.localmail.inputs-hash=$hash" -t "$image" -f "$here/operator.Dockerfile")
 [ "${MAILAGENT_NODE_BASE:-local}" = registry ] || args+=(--pull=never)
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
-  args+=(-v "$(readlink -f "$NODE_EXTRA_CA_CERTS"):/run/build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.crt)
+# The host's CA bundle (NODE_EXTRA_CA_CERTS, else the system one): Node.js in
+# the build adds it to its own roots, so npm also works behind a proxy that
+# re-signs TLS with a local CA (and nothing changes without one).
+ca_bundle=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+if [ -f "$ca_bundle" ]; then
+  args+=(-v "$(readlink -f "$ca_bundle"):/run/build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.crt)
 fi
 old_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 say "building $image (inputs $hash)"

@@ -1,0 +1,410 @@
+// Benchmark of the mail agent image against the peers users compare us with
+// (npm run bench:peers). Not a test: it measures and reports.
+//
+// Targets, all on loopback, all driven by the same client (bench/smtp_load.py):
+//   - mailagent: localhost/mailagent:dev, `podman run -d --rm -p 127.0.0.1:S:25
+//     -p 127.0.0.1:P:110` (root mode, container storage = non-persistent like an
+//     emptyDir, immediate delivery); retrievable = POP3 STAT of toto + tutu;
+//   - MailDev (npm `maildev`), SMTP + REST; retrievable = GET /api/email/summary total;
+//   - Mailpit (`go install github.com/axllent/mailpit`), SMTP + REST + POP3;
+//     retrievable = GET /api/v1/messages total;
+//   - GreenMail standalone (Maven Central com.icegreen:greenmail-standalone),
+//     SMTP + POP3; retrievable = POP3 STAT of toto + tutu.
+// Peers are installed (not by this script) under
+// ${MAILAGENT_CACHE_DIR:-~/.cache/local-mail-agent}/peers/: see bench/RESULTS.md.
+// A peer that is not installed or does not start gets a row saying why.
+//
+// Rows: cold start to SMTP (+POP3) accepting (median of --runs, alternated
+// A B C D A B ...), ingest of --messages over 1 and 8 connections (median of
+// --ingest-runs, alternated, a fresh instance each run) and time until all are
+// retrievable, idle and after-load RSS, size on disk; plus `mailagent template`
+// vs `helm template` (cold process, median of --runs, alternated).
+// Every figure is a median with [min-max], and a ratio ours/peer from the same run.
+//
+// Usage: node bench/peers-bench.mjs [--runs 10] [--ingest-runs 3] [--messages 1000] [--only maildev,mailpit,greenmail]
+// Writes bench/results/peers-<date>.json and bench/RESULTS.md.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, median, printTable, writeResults } from './lib.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const RUNS = Number(arg('runs', '10'));
+const INGEST_RUNS = Number(arg('ingest-runs', '3'));
+const MESSAGES = Number(arg('messages', '1000'));
+const ONLY = arg('only', 'maildev,mailpit,greenmail').split(',');
+const IMAGE = process.env.MAILAGENT_IMAGE ?? 'localhost/mailagent:dev';
+const CACHE = process.env.MAILAGENT_CACHE_DIR ?? join(process.env.HOME, '.cache', 'local-mail-agent');
+const PEERS = join(CACHE, 'peers');
+const env = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'docker', 'containers.conf') };
+const TMP = mkdtempSync(join(tmpdir(), 'peers-bench-'));
+const RCPTS = 'toto@pouet.com,tutu@pouet.com';
+const POP3_USERS = 'toto:toto,tutu:tutu';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  return r.stdout;
+}
+const podman = (...args) => sh('podman', args).trim();
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function banner(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (v) => { s.destroy(); resolve(v); };
+    s.setTimeout(2000, () => done(''));
+    s.on('data', (d) => { buf += d; if (buf.includes('\n')) done(buf); });
+    s.on('error', () => done(''));
+    s.on('close', () => done(buf));
+  });
+}
+
+async function waitBanner(port, prefix, deadline) {
+  while (Date.now() < deadline) {
+    if ((await banner(port)).startsWith(prefix)) return;
+    await sleep(5);
+  }
+  throw new Error(`no "${prefix}" banner on port ${port}`);
+}
+
+/** RSS (KiB) summed over a process and its descendants. */
+function treeRssKiB(rootPid) {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch { /* gone */ }
+  }
+  let total = 0;
+  const stack = [rootPid];
+  while (stack.length) {
+    const pid = stack.pop();
+    try {
+      const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+      total += m ? Number(m[1]) : 0;
+    } catch { /* gone */ }
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return total;
+}
+
+function duBytes(path) {
+  return Number(sh('du', ['-sb', path]).split('\t')[0]);
+}
+
+// ---------------------------------------------------------------- targets
+
+/** A peer run as a host process: spawn, wait for banners, kill. */
+function processTarget({ name, version, cmd, args, ports, ready, check, sizeBytes, sizeNote, mode }) {
+  return {
+    name, version, sizeBytes, sizeNote, mode,
+    async start() {
+      const p = await ports();
+      const t0 = Date.now();
+      const child = spawn(cmd(p), args(p), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
+      let exited = null;
+      child.on('exit', (code) => { exited = code; });
+      try {
+        const deadline = t0 + 60_000;
+        await Promise.all(ready(p).map(([port, prefix]) => waitBanner(port, prefix, deadline)));
+      } catch (e) {
+        child.kill('SIGKILL');
+        throw new Error(`${name} did not start${exited !== null ? ` (exit ${exited})` : ''}: ${e.message}; ${stderr.trim()}`);
+      }
+      return { readyMs: Date.now() - t0, smtp: p.smtp, check: check(p), child };
+    },
+    rssKiB: (h) => treeRssKiB(h.child.pid),
+    async stop(h) {
+      const gone = new Promise((r) => (h.child.exitCode !== null || h.child.signalCode !== null ? r() : h.child.once('exit', r)));
+      h.child.kill('SIGKILL');
+      await gone;
+    },
+  };
+}
+
+function mailagentTarget() {
+  const inspect = podman('image', 'inspect', '--format', '{{.Id}} {{.Size}}', IMAGE).split(' ');
+  return {
+    name: 'mailagent',
+    version: `${IMAGE} (${inspect[0].slice(0, 12)})`,
+    sizeBytes: Number(inspect[1]),
+    sizeNote: 'podman image, uncompressed (Debian 12 + Exim4 + Dovecot, everything included)',
+    mode: 'podman run as root, -p 25/110, container storage (non-persistent, emptyDir-like), immediate delivery',
+    async start() {
+      const smtp = await freePort();
+      const pop3 = await freePort();
+      const name = `mailagent-peers-bench-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+      const t0 = Date.now();
+      podman('run', '-d', '--rm', '--name', name, '-p', `127.0.0.1:${smtp}:25`, '-p', `127.0.0.1:${pop3}:110`, IMAGE);
+      const deadline = t0 + 60_000;
+      await Promise.all([waitBanner(smtp, '220 ', deadline), waitBanner(pop3, '+OK', deadline)]);
+      return { readyMs: Date.now() - t0, smtp, check: `pop3:${pop3}:${POP3_USERS}`, name };
+    },
+    // Sum of RSS of the container's processes (ps, as podman top shows them).
+    rssKiB: (h) => podman('top', h.name, 'rss').split('\n').slice(1).reduce((s, l) => s + (Number(l.trim()) || 0), 0),
+    async stop(h) { podman('rm', '-f', '-t', '0', h.name); },
+  };
+}
+
+function maildevTarget() {
+  const dir = join(PEERS, 'maildev', 'node_modules', 'maildev');
+  if (!existsSync(join(dir, 'package.json'))) throw new Error(`not installed (npm install maildev in ${join(PEERS, 'maildev')})`);
+  const { version, bin } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const main = join(dir, typeof bin === 'string' ? bin : bin.maildev);
+  return processTarget({
+    name: 'MailDev', version: `maildev ${version} (npm), node ${process.version}`,
+    sizeBytes: duBytes(join(PEERS, 'maildev', 'node_modules')),
+    sizeNote: 'node_modules (maildev + deps), Node.js runtime not counted',
+    mode: 'in-memory store (no --mail-directory), one shared mailbox, no POP3',
+    ports: async () => ({ smtp: await freePort(), web: await freePort() }),
+    cmd: () => process.execPath,
+    args: (p) => [main, '--smtp', String(p.smtp), '--ip', '127.0.0.1', '--web', String(p.web), '--web-ip', '127.0.0.1', '--silent'],
+    ready: (p) => [[p.smtp, '220 ']],
+    check: (p) => `maildev:${p.web}`,
+  });
+}
+
+function mailpitTarget() {
+  const bin = join(PEERS, 'go', 'bin', 'mailpit');
+  if (!existsSync(bin)) throw new Error(`not built (GOBIN=${join(PEERS, 'go', 'bin')} go install github.com/axllent/mailpit@latest)`);
+  const version = spawnSync(bin, ['version', '--no-release-check'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  const auth = join(TMP, 'mailpit-pop3-auth');
+  writeFileSync(auth, 'toto:toto\ntutu:tutu\n');
+  return processTarget({
+    name: 'Mailpit', version: version || 'mailpit (version unknown)',
+    sizeBytes: statSync(bin).size,
+    sizeNote: 'static Go binary (go install, default flags)',
+    mode: 'default SQLite database in a temporary file, one shared mailbox, POP3 on (--pop3-auth-file)',
+    ports: async () => ({ smtp: await freePort(), web: await freePort(), pop3: await freePort() }),
+    cmd: () => bin,
+    args: (p) => ['--smtp', `127.0.0.1:${p.smtp}`, '--listen', `127.0.0.1:${p.web}`, '--pop3', `127.0.0.1:${p.pop3}`,
+      '--pop3-auth-file', auth, '--disable-version-check', '--quiet'],
+    ready: (p) => [[p.smtp, '220 '], [p.pop3, '+OK']],
+    check: (p) => `mailpit:${p.web}`,
+  });
+}
+
+function greenmailTarget() {
+  const dir = join(PEERS, 'greenmail');
+  const jar = existsSync(dir) && readdirSync(dir).find((f) => /^greenmail-standalone-.*\.jar$/.test(f));
+  if (!jar) throw new Error(`not installed (mvn dependency:get -Dartifact=com.icegreen:greenmail-standalone:2.1.3, jar copied to ${dir})`);
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0];
+  return processTarget({
+    name: 'GreenMail', version: `${jar.replace(/\.jar$/, '')}, ${java}`,
+    sizeBytes: statSync(join(dir, jar)).size,
+    sizeNote: 'standalone jar, JVM not counted',
+    mode: 'in-memory, per-user mailboxes (toto, tutu), default JVM flags',
+    ports: async () => ({ smtp: await freePort(), pop3: await freePort(), api: await freePort() }),
+    cmd: () => 'java',
+    args: (p) => [`-Dgreenmail.smtp.port=${p.smtp}`, '-Dgreenmail.smtp.hostname=127.0.0.1',
+      `-Dgreenmail.pop3.port=${p.pop3}`, '-Dgreenmail.pop3.hostname=127.0.0.1',
+      `-Dgreenmail.api.port=${p.api}`, '-Dgreenmail.api.hostname=127.0.0.1',
+      '-Dgreenmail.users=toto:toto@pouet.com,tutu:tutu@pouet.com', '-jar', join(dir, jar)],
+    ready: (p) => [[p.smtp, '220 '], [p.pop3, '+OK']],
+    check: (p) => `pop3:${p.pop3}:${POP3_USERS}`,
+  });
+}
+
+// ---------------------------------------------------------------- measures
+
+function load(h, conns) {
+  const r = JSON.parse(sh('python3', [join(ROOT, 'bench', 'smtp_load.py'), String(h.smtp), String(MESSAGES), String(conns), RCPTS, h.check]));
+  if (r.retrieved < MESSAGES) throw new Error(`only ${r.retrieved} of ${MESSAGES} retrievable; ${r.errors.join('; ')}`);
+  return { ingestPerS: MESSAGES / r.ingestS, retrievableS: r.retrievableS };
+}
+
+const stats = (v) => ({ median: median(v), min: Math.min(...v), max: Math.max(...v), runs: v });
+
+function templateRows() {
+  const helm = spawnSync('bash', [join(ROOT, 'test', 'cluster', 'bin-path.sh'), 'helm'], { encoding: 'utf8' }).stdout.trim();
+  const values = join(TMP, 'agent.yaml');
+  const chartValues = join(TMP, 'chart.yaml');
+  writeFileSync(values, 'domain: pouet.com\nusers:\n  - name: toto\n  - name: tutu\n');
+  writeFileSync(chartValues, 'agent:\n  name: demo\n  domain: pouet.com\n  users:\n    - name: toto\n    - name: tutu\n');
+  const cmds = {
+    ours: ['node', [join(ROOT, 'bin', 'mailagent'), 'template', 'demo', '-f', values]],
+    helm: [helm, ['template', 'demo', join(ROOT, 'charts', 'mailagent'), '-f', chartValues]],
+  };
+  if (!existsSync(helm)) throw new Error(`helm not found (bash test/cluster/bin-path.sh helm -> ${helm})`);
+  const times = { ours: [], helm: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const k of ['ours', 'helm']) {
+      const t0 = process.hrtime.bigint();
+      sh(...cmds[k]);
+      times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  return {
+    helm: sh(helm, ['version', '--short']).trim(),
+    commands: { ours: `./bin/mailagent template demo -f ${values}`, helm: `helm template demo charts/mailagent -f ${chartValues}` },
+    oursMs: stats(times.ours), helmMs: stats(times.helm),
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const targets = [];
+  const failed = [];
+  const factories = { maildev: maildevTarget, mailpit: mailpitTarget, greenmail: greenmailTarget };
+  const names = { maildev: 'MailDev', mailpit: 'Mailpit', greenmail: 'GreenMail' };
+  targets.push(mailagentTarget());
+  for (const k of ONLY) {
+    try { targets.push(factories[k]()); } catch (e) { failed.push({ name: names[k] ?? k, reason: e.message }); }
+  }
+  // Drop peers that do not start at all (one try) before the measured runs.
+  for (const t of [...targets.slice(1)]) {
+    try { const h = await t.start(); await t.stop(h); } catch (e) {
+      failed.push({ name: t.name, reason: e.message });
+      targets.splice(targets.indexOf(t), 1);
+    }
+  }
+  const res = Object.fromEntries(targets.map((t) => [t.name, { version: t.version, mode: t.mode, sizeBytes: t.sizeBytes,
+    sizeNote: t.sizeNote, readyMs: [], ingest: { 1: [], 8: [] }, retrievableS: { 1: [], 8: [] }, idleRssKiB: [], loadRssKiB: [] }]));
+
+  console.error(`peers-bench: cold start x${RUNS} (${targets.map((t) => t.name).join(', ')})`);
+  for (let i = 0; i < RUNS; i++) {
+    for (const t of targets) {
+      const h = await t.start();
+      res[t.name].readyMs.push(h.readyMs);
+      await t.stop(h);
+    }
+  }
+  console.error(`peers-bench: ingest ${MESSAGES} msgs x${INGEST_RUNS} over 1 and 8 connections`);
+  for (let i = 0; i < INGEST_RUNS; i++) {
+    for (const conns of [1, 8]) {
+      for (const t of targets) {
+        const h = await t.start();
+        try {
+          if (conns === 1) { await sleep(3000); res[t.name].idleRssKiB.push(t.rssKiB(h)); }
+          const r = load(h, conns);
+          res[t.name].ingest[conns].push(r.ingestPerS);
+          res[t.name].retrievableS[conns].push(r.retrievableS);
+          if (conns === 8) res[t.name].loadRssKiB.push(t.rssKiB(h));
+        } finally { await t.stop(h); }
+      }
+    }
+  }
+  console.error(`peers-bench: mailagent template vs helm template x${RUNS}`);
+  let template;
+  try { template = templateRows(); } catch (e) { template = { error: e.message }; }
+
+  // ---- table
+  const ours = res.mailagent;
+  const fmt = (s, unit, d = 0) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}-${s.max.toFixed(d)}]${unit}`;
+  const metrics = [
+    { metric: 'cold start -> SMTP (+POP3) accepting, ms', get: (r) => stats(r.readyMs), unit: '', d: 0, better: 'lower' },
+    { metric: `ingest ${MESSAGES} msgs, 1 conn, msg/s`, get: (r) => stats(r.ingest[1]), unit: '', d: 0, better: 'higher' },
+    { metric: `ingest ${MESSAGES} msgs, 8 conns, msg/s`, get: (r) => stats(r.ingest[8]), unit: '', d: 0, better: 'higher' },
+    { metric: 'all retrievable after, 1 conn, s', get: (r) => stats(r.retrievableS[1]), unit: '', d: 2, better: 'lower' },
+    { metric: 'all retrievable after, 8 conns, s', get: (r) => stats(r.retrievableS[8]), unit: '', d: 2, better: 'lower' },
+    { metric: 'idle RSS, MiB', get: (r) => stats(r.idleRssKiB.map((k) => k / 1024)), unit: '', d: 1, better: 'lower' },
+    { metric: 'RSS after 8-conn load, MiB', get: (r) => stats(r.loadRssKiB.map((k) => k / 1024)), unit: '', d: 1, better: 'lower' },
+    { metric: 'size on disk, MB', get: (r) => stats([r.sizeBytes / 1e6]), unit: '', d: 1, better: 'lower' },
+  ];
+  const peers = targets.slice(1).map((t) => t.name);
+  const columns = ['metric', 'mailagent', ...peers.flatMap((p) => [p, `ours/${p}`])];
+  const rows = metrics.map((m) => {
+    const row = { metric: m.metric, mailagent: fmt(m.get(ours), m.unit, m.d) };
+    for (const p of peers) {
+      const s = m.get(res[p]);
+      row[p] = fmt(s, m.unit, m.d);
+      row[`ours/${p}`] = `${(m.get(ours).median / s.median).toFixed(2)}x`;
+    }
+    return row;
+  });
+  for (const f of failed) rows.push({ metric: `${f.name}: not measured`, mailagent: f.reason });
+  const tplRows = template.error ? [{ metric: 'template', ours: template.error }] : [{
+    metric: 'cold render of one agent (toto, tutu), ms', ours: fmt(template.oursMs, '', 0), helm: fmt(template.helmMs, '', 0),
+    'ours/helm': `${(template.oursMs.median / template.helmMs.median).toFixed(2)}x`,
+  }];
+
+  const date = new Date().toISOString();
+  const cpus = sh('nproc', []).trim();
+  console.log(`\nmail agent vs peers, loopback, ${cpus} cores, ${date}; median [min-max]; ours/peer = ratio of medians\n`);
+  printTable(rows, columns);
+  console.log('\n`mailagent template` vs `helm template` (median [min-max] of', RUNS, 'alternated)\n');
+  printTable(tplRows, ['metric', 'ours', 'helm', 'ours/helm']);
+
+  const json = { date, cpus, messages: MESSAGES, runs: RUNS, ingestRuns: INGEST_RUNS, targets: res, failed, template };
+  writeResults('peers', json);
+  writeMarkdown({ date, cpus, rows, columns, tplRows, targets, failed, template });
+}
+
+function mdTable(rows, columns) {
+  const esc = (v) => String(v ?? '').replace(/\|/g, '\\|');
+  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${columns.map((c) => esc(r[c])).join(' | ')} |`)].join('\n');
+}
+
+function writeMarkdown({ date, cpus, rows, columns, tplRows, targets, failed, template }) {
+  const md = `# Benchmark results: mail agent vs peers
+
+Latest run: ${date}, ${cpus} cores, loopback only. Written by \`npm run bench:peers\`
+(\`node bench/peers-bench.mjs --runs ${RUNS} --ingest-runs ${INGEST_RUNS} --messages ${MESSAGES}\`);
+raw figures in \`bench/results/peers-${date.slice(0, 10)}.json\`. \`npm run bench\` runs it, then \`bench:operator\`.
+
+Each cell: median [min-max]; \`ours/X\` is the ratio of medians, mailagent over peer X, measured in the
+same run (for msg/s higher is better, for everything else lower is better). Cold starts are alternated
+A B C D A B ...; ingest runs are alternated too, on a fresh instance each run. Same client for all:
+Python smtplib (\`bench/smtp_load.py\`), ~0.5 KB messages to toto@pouet.com / tutu@pouet.com,
+then polled until all are retrievable (POP3 STAT for mailagent and GreenMail, REST message count for
+MailDev and Mailpit). "ingest" is the SMTP accept rate; "all retrievable after" counts from the first
+SMTP connection to the poll that sees all ${MESSAGES}.
+
+${mdTable(rows, columns)}
+
+\`mailagent template\` vs \`helm template\` (cold process each time, ${RUNS} alternated runs; ours renders the
+six objects of one agent and generates passwords and a self-signed certificate; the chart renders one
+MailAgent object for the operator):
+
+${mdTable(tplRows, ['metric', 'ours', 'helm', 'ours/helm'])}
+${template.commands ? `\nCommands: \`${template.commands.ours}\` vs \`${template.commands.helm}\` (${template.helm}).\n` : ''}
+## Targets and modes
+
+${targets.map((t) => `- **${t.name}**: ${t.version}. Mode: ${t.mode}. Size: ${t.sizeNote}.`).join('\n')}
+${failed.map((f) => `- **${f.name}**: not measured: ${f.reason}`).join('\n')}
+
+## Reproduce
+
+\`\`\`sh
+npm run image:build                      # localhost/mailagent:dev
+P=\${MAILAGENT_CACHE_DIR:-$HOME/.cache/local-mail-agent}/peers
+(mkdir -p $P/maildev && cd $P/maildev && npm init -y && npm install maildev)
+GOBIN=$P/go/bin go install github.com/axllent/mailpit@latest
+mvn dependency:get -Dartifact=com.icegreen:greenmail-standalone:2.1.3 && mkdir -p $P/greenmail && \\
+  cp ~/.m2/repository/com/icegreen/greenmail-standalone/2.1.3/greenmail-standalone-2.1.3.jar $P/greenmail/
+npm run bench:peers
+\`\`\`
+`;
+  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
+  console.log(`wrote ${join(ROOT, 'bench', 'RESULTS.md')}`);
+}
+
+main().catch((e) => {
+  console.error(`peers-bench: ${e.stack ?? e.message}`);
+  process.exit(1);
+});

@@ -106,6 +106,12 @@ export class AgentWorkload extends Construct {
               imagePullPolicy: 'IfNotPresent',
               ports: protocols.map((p) => ({ name: p, containerPort: CONTAINER_PORTS[p], protocol: 'TCP' })),
               // Speaks SMTP (220 + EHLO) and POP3 (+OK), not just "port open".
+              // The startup probe polls it every second, so a new pod is Ready
+              // ~1 s after its daemons listen; then every 10 s keeps logs quiet.
+              startupProbe: {
+                exec: { command: ['/usr/local/bin/mailagent-ready'] },
+                periodSeconds: 1, timeoutSeconds: 4, failureThreshold: 120,
+              },
               readinessProbe: {
                 exec: { command: ['/usr/local/bin/mailagent-ready'] },
                 periodSeconds: 10, timeoutSeconds: 4, failureThreshold: 2,

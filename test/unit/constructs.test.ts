@@ -75,6 +75,7 @@ describe('MailAgentChart (defaults)', () => {
     expect(c.image).toBe('localhost/mailagent:dev');
     expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
     expect(c.readinessProbe.exec.command).toEqual(['/usr/local/bin/mailagent-ready']);
+    expect(c.startupProbe).toMatchObject({ exec: { command: ['/usr/local/bin/mailagent-ready'] }, periodSeconds: 1 });
     expect(c.livenessProbe.tcpSocket.port).toBe('smtp');
   });
 

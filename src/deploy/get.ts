@@ -1,7 +1,8 @@
 /** mailagent get values|manifest NAME [--revision N] (Helm: pkg/action/get_values.go, get.go). */
 import type { DeployContext } from './context.js';
 import { DeployError } from './errors.js';
-import { checkReleaseName, notFound } from './operation.js';
+import { notFound } from './operation.js';
+import { checkReleaseName } from './release.js';
 import { latest } from './release.js';
 import type { Release } from './release.js';
 

@@ -1,6 +1,7 @@
 /** mailagent history NAME: every stored revision (Helm: pkg/action/history.go). */
 import type { DeployContext } from './context.js';
-import { checkReleaseName, notFound } from './operation.js';
+import { notFound } from './operation.js';
+import { checkReleaseName } from './release.js';
 import type { Release } from './release.js';
 
 export interface HistoryOptions {

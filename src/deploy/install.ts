@@ -9,10 +9,8 @@ import type { MailAgentSpec } from '../api/types.js';
 import { isConflict, isNotFound, kubeError } from '../kube/errors.js';
 import type { DeployContext } from './context.js';
 import { DeployError } from './errors.js';
-import {
-  acquire, applyRendered, assertNoOperationInProgress, checkOwnership, checkReleaseName, newRevision, rollOut,
-  warnOperatorOnlyFields,
-} from './operation.js';
+import { acquire, applyRendered, assertNoOperationInProgress, checkOwnership, newRevision, rollOut, warnOperatorOnlyFields } from './operation.js';
+import { checkReleaseName } from './release.js';
 import type { WaitSettings } from './operation.js';
 import { latest } from './release.js';
 import type { Release } from './release.js';

@@ -4,7 +4,6 @@
  * the pending revision, apply and prune, wait, record the outcome, cap
  * history.
  */
-import { metadataNameRule } from '../api/schema.js';
 import { applyAll, prune } from '../kube/apply.js';
 import type { KubeObject } from '../kube/apply.js';
 import { isNotFound, kubeError } from '../kube/errors.js';
@@ -25,12 +24,6 @@ export interface WaitSettings {
 }
 
 /** The release name is the agent's name, so it obeys the same rule. */
-export function checkReleaseName(name: string): void {
-  if (!metadataNameRule.holds(name as never)) {
-    throw new DeployError(`release name "${name}": ${metadataNameRule.message}`);
-  }
-}
-
 export function notFound(name: string, namespace: string): DeployError {
   return new DeployError(`release "${name}" not found in namespace ${namespace}; see "mailagent list -n ${namespace}" (or -A for all namespaces)`);
 }

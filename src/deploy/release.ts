@@ -4,7 +4,9 @@
  * A release is one mail agent; its name is the agent's name.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { metadataNameRule } from '../api/schema.js';
 import type { MailAgentSpec } from '../api/types.js';
+import { DeployError } from './errors.js';
 
 export type ReleaseStatus =
   | 'deployed'
@@ -120,4 +122,11 @@ export function operationInProgressMessage(pending: Release): string {
     : `run "mailagent rollback ${pending.name} -n ${pending.namespace}"`;
   return `release "${pending.name}" has an operation in progress (${pending.info.status} since ${pending.info.lastDeployed}); `
     + `wait for it, or ${fix} if it was interrupted`;
+}
+
+/** The release name is the MailAgent name: the same rule applies. */
+export function checkReleaseName(name: string): void {
+  if (!metadataNameRule.holds(name as never)) {
+    throw new DeployError(`release name "${name}": ${metadataNameRule.message}`);
+  }
 }

@@ -10,33 +10,13 @@ import type { MailAgentSpec } from '../api/types.js';
 import type { KubeObject } from '../kube/apply.js';
 import { objectKey } from '../kube/owned-kinds.js';
 import { apiSecretReader, renderWithClusterInputs, resolveClusterInputs } from '../render/cluster-inputs.js';
-import { toYamlStream } from '../render/offline.js';
-import { MANAGED_BY, REDACTED_VALUE, RELEASE_LABEL } from './release.js';
+import { manifestOf, releaseLabels } from './manifest.js';
+import { MANAGED_BY } from './release.js';
 
 export interface RenderedRelease {
   objects: KubeObject[];
   /** The objects as YAML with Secret data redacted: what the record stores. */
   manifest: string;
-}
-
-/** Labels the deployer adds to the chart's own (managed-by is set through the chart). */
-export const releaseLabels = (name: string): Record<string, string> => ({ [RELEASE_LABEL]: name });
-
-/** Replaces every Secret's data/stringData values by REDACTED_VALUE (keys are kept). */
-export function redact<T extends { kind: string }>(objects: readonly T[]): T[] {
-  return objects.map((o) => {
-    if (o.kind !== 'Secret') return o;
-    const copy = { ...o } as T & { data?: Record<string, string>; stringData?: Record<string, string> };
-    for (const field of ['data', 'stringData'] as const) {
-      const values = copy[field];
-      if (values) copy[field] = Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED_VALUE]));
-    }
-    return copy;
-  });
-}
-
-export function manifestOf(objects: readonly KubeObject[]): string {
-  return toYamlStream(redact(objects));
 }
 
 export async function renderRelease(

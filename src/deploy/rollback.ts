@@ -10,9 +10,8 @@
 import type { DeployContext } from './context.js';
 import { DeployError } from './errors.js';
 import type { DryRunResult } from './install.js';
-import {
-  acquire, applyRendered, checkReleaseName, newRevision, notFound, record, rollOut,
-} from './operation.js';
+import { acquire, applyRendered, newRevision, notFound, record, rollOut } from './operation.js';
+import { checkReleaseName } from './release.js';
 import type { WaitSettings } from './operation.js';
 import { isPending, latest } from './release.js';
 import type { Release } from './release.js';

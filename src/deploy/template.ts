@@ -8,9 +8,9 @@ import { API_VERSION, KIND } from '../api/types.js';
 import type { MailAgentSpec } from '../api/types.js';
 import type { KubeObject } from '../constructs/mail-agent-chart.js';
 import { renderOffline } from '../render/offline.js';
-import { checkReleaseName } from './operation.js';
+import { checkReleaseName } from './release.js';
 import { MANAGED_BY } from './release.js';
-import { redact, releaseLabels } from './render.js';
+import { redact, releaseLabels } from './manifest.js';
 
 export interface TemplateOptions {
   namespace: string;

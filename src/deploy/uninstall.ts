@@ -5,7 +5,8 @@
  * interrupted install, so it does not wait for a pending lock.
  */
 import type { DeployContext } from './context.js';
-import { checkReleaseName, deleteReleaseObjects, notFound, record, supersedeOthers } from './operation.js';
+import { deleteReleaseObjects, notFound, record, supersedeOthers } from './operation.js';
+import { checkReleaseName } from './release.js';
 import { latest } from './release.js';
 import type { Release } from './release.js';
 

@@ -8,10 +8,8 @@ import type { DeployContext } from './context.js';
 import { DeployError } from './errors.js';
 import type { DryRunResult, InstallOptions } from './install.js';
 import { install } from './install.js';
-import {
-  acquire, applyRendered, assertNoOperationInProgress, checkReleaseName, newRevision, notFound, rollOut,
-  warnOperatorOnlyFields,
-} from './operation.js';
+import { acquire, applyRendered, assertNoOperationInProgress, newRevision, notFound, rollOut, warnOperatorOnlyFields } from './operation.js';
+import { checkReleaseName } from './release.js';
 import { lastDeployed, latest } from './release.js';
 import type { Release } from './release.js';
 import { renderRelease } from './render.js';

@@ -1,5 +1,13 @@
-/** Turns client-node's ApiException (raw body text) into an error with the API server's own message. */
-import { ApiException } from '@kubernetes/client-node';
+/**
+ * Turns client-node's ApiException (raw body text) into an error with the API
+ * server's own message. Recognised by shape, not class, so that offline
+ * commands importing this module do not load the Kubernetes client.
+ */
+interface ApiExceptionLike { code: number; body: unknown }
+
+function isApiException(err: unknown): err is ApiExceptionLike & Error {
+  return err instanceof Error && typeof (err as Partial<ApiExceptionLike>).code === 'number' && 'body' in err;
+}
 
 export class KubeApiError extends Error {
   constructor(readonly code: number, readonly reason: string, message: string) {
@@ -11,7 +19,7 @@ export class KubeApiError extends Error {
 interface StatusBody { message?: string; reason?: string }
 
 export function kubeError(err: unknown, what: string): Error {
-  if (err instanceof ApiException) {
+  if (isApiException(err)) {
     let status: StatusBody = {};
     try {
       status = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as StatusBody;
@@ -23,7 +31,7 @@ export function kubeError(err: unknown, what: string): Error {
 }
 
 export const isNotFound = (err: unknown): boolean =>
-  (err instanceof ApiException && err.code === 404) || (err instanceof KubeApiError && err.code === 404);
+  (isApiException(err) && err.code === 404) || (err instanceof KubeApiError && err.code === 404);
 
 export const isConflict = (err: unknown): boolean =>
-  (err instanceof ApiException && err.code === 409) || (err instanceof KubeApiError && err.code === 409);
+  (isApiException(err) && err.code === 409) || (err instanceof KubeApiError && err.code === 409);

@@ -9,7 +9,7 @@
  *    due for renewal, then regenerated.
  * Problems are returned as typed InputProblems that name the field and the fix.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { ResolvedSpec } from '../api/resolve.js';
 import { childNames } from '../constructs/names.js';

@@ -6,10 +6,10 @@ import type { KubeObject } from '../../src/kube/apply.js';
 import { DeployError, toUserError } from '../../src/deploy/errors.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { InputProblem } from '../../src/render/cluster-inputs.js';
-import { checkReleaseName } from '../../src/deploy/operation.js';
+import { checkReleaseName } from '../../src/deploy/release.js';
 import { parseCount, parseDuration, rolloutSettings } from '../../src/deploy/options.js';
 import { MANAGED_BY, RELEASE_LABEL } from '../../src/deploy/release.js';
-import { manifestOf, redact, releaseLabels } from '../../src/deploy/render.js';
+import { manifestOf, redact, releaseLabels } from '../../src/deploy/manifest.js';
 import { describeRelease } from '../../src/deploy/status.js';
 import { formatHistory, formatStatus, table } from '../../src/deploy/output.js';
 

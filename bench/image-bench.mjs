@@ -11,9 +11,8 @@
 // Usage: node bench/image-bench.mjs [--exim heavy] [--runs 10] [--messages 1000]
 // Writes bench/results/image-<date>.json (image-heavy-<date>.json with --exim heavy).
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { join } from 'node:path';
-import { ROOT, median, printTable, quantile, writeResults } from './lib.mjs';
+import { ROOT, banner, freePort, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,29 +30,6 @@ function sh(cmd, args, opts = {}) {
   return r.stdout;
 }
 const podman = (...args) => sh('podman', args).trim();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function banner(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    let buf = '';
-    const done = (v) => { s.destroy(); resolve(v); };
-    s.setTimeout(2000, () => done(''));
-    s.on('data', (d) => { buf += d; if (buf.includes('\n')) done(buf); });
-    s.on('error', () => done(''));
-    s.on('close', () => done(buf));
-  });
-}
 
 async function waitBanner(port, prefix, deadline) {
   while (Date.now() < deadline) {

@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmark scripts: stats, table, JSON output, a control plane.
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +53,30 @@ export function procMemory(pid) {
     const kb = (k) => Number((status.match(new RegExp(`${k}:\\s+(\\d+)`)) ?? [])[1] ?? NaN);
     return { rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024 };
   } catch { return { rssMiB: NaN, peakRssMiB: NaN }; }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port free on loopback right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The first line a server sends on connect ('' when it does not answer in 2 s). */
+export function banner(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (v) => { s.destroy(); resolve(v); };
+    s.setTimeout(2000, () => done(''));
+    s.on('data', (d) => { buf += d; if (buf.includes('\n')) done(buf); });
+    s.on('error', () => done(''));
+    s.on('close', () => done(buf));
+  });
 }

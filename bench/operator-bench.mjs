@@ -6,14 +6,11 @@
 // no-op resyncs, and the operator's RSS.
 // Usage: node bench/operator-bench.mjs [N=200]   (KUBECONFIG to use a cluster; else one is started)
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { ROOT, controlPlane, printTable, procMemory, quantile, writeResults } from './lib.mjs';
+import { ROOT, controlPlane, freePort, printTable, procMemory, quantile, sleep, writeResults } from './lib.mjs';
 
 const N = Number(process.argv[2] ?? 200);
 const RESYNC_S = 5;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
 
 async function operatorMetric(port, name) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

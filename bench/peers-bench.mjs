@@ -26,10 +26,9 @@
 // Writes bench/results/peers-<date>.json and bench/RESULTS.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, printTable, writeResults } from './lib.mjs';
+import { ROOT, banner, freePort, median, printTable, sleep, writeResults } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,35 +46,12 @@ const TMP = mkdtempSync(join(tmpdir(), 'peers-bench-'));
 const RCPTS = 'toto@pouet.com,tutu@pouet.com';
 const POP3_USERS = 'toto:toto,tutu:tutu';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
   return r.stdout;
 }
 const podman = (...args) => sh('podman', args).trim();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function banner(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    let buf = '';
-    const done = (v) => { s.destroy(); resolve(v); };
-    s.setTimeout(2000, () => done(''));
-    s.on('data', (d) => { buf += d; if (buf.includes('\n')) done(buf); });
-    s.on('error', () => done(''));
-    s.on('close', () => done(buf));
-  });
-}
 
 async function waitBanner(port, prefix, deadline) {
   while (Date.now() < deadline) {

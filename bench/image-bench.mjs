@@ -12,7 +12,7 @@
 // Writes bench/results/image-<date>.json (image-heavy-<date>.json with --exim heavy).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, banner, freePort, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
+import { ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,22 +22,8 @@ const exim = arg('exim', 'light');
 const runs = Number(arg('runs', '10'));
 const messages = Number(arg('messages', '1000'));
 const image = exim === 'light' ? 'localhost/mailagent:dev' : `localhost/mailagent:${exim}`;
-const env = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'docker', 'containers.conf') };
 
-function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr ?? r.error?.message}`);
-  return r.stdout;
-}
-const podman = (...args) => sh('podman', args).trim();
 
-async function waitBanner(port, prefix, deadline) {
-  while (Date.now() < deadline) {
-    if ((await banner(port)).startsWith(prefix)) return;
-    await sleep(5);
-  }
-  throw new Error(`no ${prefix} on ${port}`);
-}
 
 const HARDENED = ['--user=900:900', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only',
   '--read-only-tmpfs=false', '--tmpfs=/run:U,mode=0755', '--tmpfs=/tmp:mode=1777', '--tmpfs=/var/lib/dovecot:U,mode=0750',
@@ -97,7 +83,7 @@ const MEM = 'rss=0 pss=0; for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && 
 
 async function main() {
   const build = spawnSync('bash', [join(ROOT, 'docker', 'build-image.sh')], {
-    env: { ...env, MAILAGENT_EXIM_DAEMON: exim, MAILAGENT_IMAGE: image }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...podmanEnv, MAILAGENT_EXIM_DAEMON: exim, MAILAGENT_IMAGE: image }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (build.status !== 0) throw new Error('docker/build-image.sh failed');
 

@@ -80,3 +80,24 @@ export function banner(port) {
     s.on('close', () => done(buf));
   });
 }
+
+/** The environment podman needs on this VM (runc, ulimits: docker/containers.conf). */
+export const podmanEnv = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'docker', 'containers.conf') };
+
+/** Runs a command synchronously; throws with its stderr unless it exits 0. */
+export function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { env: podmanEnv, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  return r.stdout;
+}
+
+export const podman = (...args) => sh('podman', args).trim();
+
+/** Waits until the server on port greets with prefix; throws at the deadline. */
+export async function waitBanner(port, prefix, deadline) {
+  while (Date.now() < deadline) {
+    if ((await banner(port)).startsWith(prefix)) return;
+    await sleep(5);
+  }
+  throw new Error(`no "${prefix}" banner on port ${port}`);
+}

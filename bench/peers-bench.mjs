@@ -28,7 +28,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, banner, freePort, median, printTable, sleep, writeResults } from './lib.mjs';
+import { ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, sleep, writeResults } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,25 +41,11 @@ const ONLY = arg('only', 'maildev,mailpit,greenmail').split(',');
 const IMAGE = process.env.MAILAGENT_IMAGE ?? 'localhost/mailagent:dev';
 const CACHE = process.env.MAILAGENT_CACHE_DIR ?? join(process.env.HOME, '.cache', 'local-mail-agent');
 const PEERS = join(CACHE, 'peers');
-const env = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'docker', 'containers.conf') };
 const TMP = mkdtempSync(join(tmpdir(), 'peers-bench-'));
 const RCPTS = 'toto@pouet.com,tutu@pouet.com';
 const POP3_USERS = 'toto:toto,tutu:tutu';
 
-function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
-  return r.stdout;
-}
-const podman = (...args) => sh('podman', args).trim();
 
-async function waitBanner(port, prefix, deadline) {
-  while (Date.now() < deadline) {
-    if ((await banner(port)).startsWith(prefix)) return;
-    await sleep(5);
-  }
-  throw new Error(`no "${prefix}" banner on port ${port}`);
-}
 
 /** RSS (KiB) summed over a process and its descendants. */
 function treeRssKiB(rootPid) {
@@ -99,7 +85,7 @@ function processTarget({ name, version, cmd, args, ports, ready, check, sizeByte
     async start() {
       const p = await ports();
       const t0 = Date.now();
-      const child = spawn(cmd(p), args(p), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(cmd(p), args(p), { env: podmanEnv, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
       let exited = null;

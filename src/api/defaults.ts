@@ -10,11 +10,22 @@ export const DEFAULTS = {
   persistent: false,
   storageSize: '1Gi',
   image: DEFAULT_IMAGE,
-  // Measured idle RSS of Exim + Dovecot is ~40 MiB: ask for what is used, cap
-  // well above the peak seen under load.
+  // Measured idle RSS of Exim + Dovecot is ~40 MiB: ask for what is used. The
+  // cap leaves room for the peak under load (~60 MiB) plus the memory-backed
+  // mail and queue volumes of a non-persistent agent, full (MEMORY_VOLUMES).
   requests: { cpu: '50m', memory: '64Mi' },
-  limits: { memory: '256Mi' },
+  limits: { memory: '320Mi' },
 } as const;
+
+/**
+ * Without persistence, mailboxes and the queue live on memory-backed emptyDirs
+ * (tmpfs): that mail is lost with the pod anyway, and the disk's fsyncs then
+ * buy nothing but a slower agent (ingest measured ~2x faster, bench/RESULTS.md).
+ * The sizes are hard caps (the tmpfs is that big): a full queue volume makes
+ * Exim answer 452 "try again later" (check_spool_space); a full mailbox volume
+ * defers delivery. More mail than this wants storage.persistent.
+ */
+export const MEMORY_VOLUMES = { mail: '128Mi', spool: '32Mi' } as const;
 
 /** Ports the Service exposes (the well-known ones users expect). */
 export const SERVICE_PORTS: Record<Protocol, number> = {

@@ -188,7 +188,7 @@ const specProperties = props<MailAgentSpec>({
   },
   storage: {
     type: 'object',
-    description: 'Where mailboxes live. Default: an emptyDir (mail is lost when the pod goes).',
+    description: 'Where mailboxes and the queue live. Default: memory-backed emptyDirs (tmpfs, 128Mi of mail, 32Mi of queue; counted in the memory limit), lost when the pod goes.',
     properties: props<StorageSpec>({
       persistent: { type: 'boolean', description: 'Keep mailboxes and the mail queue on a PersistentVolumeClaim. Default false.' },
       size: { type: 'string', pattern: QUANTITY_PATTERN, patternHint: 'a Kubernetes quantity such as "1Gi"', description: 'Size of the claim. Default 1Gi.' },
@@ -201,7 +201,7 @@ const specProperties = props<MailAgentSpec>({
   },
   resources: {
     type: 'object',
-    description: 'Compute resources. Default requests cpu 50m, memory 64Mi; limit memory 256Mi.',
+    description: 'Compute resources. Default requests cpu 50m, memory 64Mi; limit memory 320Mi (room for the memory-backed mail volumes).',
     properties: props<ResourcesSpec>({ requests: resourceList, limits: resourceList }),
   },
   lifetime: {

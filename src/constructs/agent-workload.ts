@@ -9,7 +9,7 @@
  */
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
-import { CONTAINER_PORTS, IMAP_PROTOCOLS, MAIL_UID, PROTOCOLS } from '../api/defaults.js';
+import { CONTAINER_PORTS, IMAP_PROTOCOLS, MAIL_UID, MEMORY_VOLUMES, PROTOCOLS } from '../api/defaults.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 import type { ResourceList } from '../api/types.js';
 import type { ChildNames } from './names.js';
@@ -29,6 +29,10 @@ const quantities = (list: ResourceList): Record<string, k8s.Quantity> =>
   Object.fromEntries(Object.entries(list)
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([k, v]) => [k, k8s.Quantity.fromString(v)]));
+
+/** A tmpfs emptyDir of a fixed size (see MEMORY_VOLUMES for why mail goes there). */
+const inMemory = (size: string): k8s.EmptyDirVolumeSource =>
+  ({ medium: 'Memory', sizeLimit: k8s.Quantity.fromString(size) });
 
 /** Passwords: generated ones from the owned Secret, referenced ones from theirs. */
 function passwordSources(spec: ResolvedSpec, credentialsSecret: string): k8s.VolumeProjection[] {
@@ -58,11 +62,11 @@ export class AgentWorkload extends Construct {
       { name: 'tls', secret: { secretName: spec.tlsSecretName ?? names.tls, defaultMode: 0o440 } },
       persistent
         ? { name: 'mail', persistentVolumeClaim: { claimName: names.mailClaim } }
-        : { name: 'mail', emptyDir: {} },
-      { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
+        : { name: 'mail', emptyDir: inMemory(MEMORY_VOLUMES.mail) },
+      { name: 'run', emptyDir: inMemory('16Mi') },
       { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
       { name: 'dovecot-state', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
-      ...(persistent ? [] : [{ name: 'spool', emptyDir: {} }]),
+      ...(persistent ? [] : [{ name: 'spool', emptyDir: inMemory(MEMORY_VOLUMES.spool) }]),
     ];
     const mounts: k8s.VolumeMount[] = [
       { name: 'config', mountPath: '/etc/mailagent/agent.conf', subPath: 'agent.conf', readOnly: true },

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { rmSync } from 'node:fs';
-import { Agent, podman, podmanOk, readBanner, TEST_LABEL, writeConfigDir } from './support/podman.js';
+import { Agent, HARDENED_UID900, podman, podmanOk, readBanner, TEST_LABEL, writeConfigDir } from './support/podman.js';
 import { pythonJson, replies, swaks, token } from './support/clients.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -162,6 +162,22 @@ describe('state across restarts', () => {
     const second = await start({ hardened: true, mailVolume: volume, ports: [2525, 1100] });
     await second.waitReady(2525, 1100);
     expect(await popSubjects(second.port(1100), 'toto', 'toto')).toEqual(subjects);
+  });
+});
+
+describe('a full queue volume (memory-backed emptyDir of a fixed size)', () => {
+  it('answers 452 "try again later" at MAIL instead of accepting mail it cannot keep', async () => {
+    // The uid-900 contract with a 1 MiB queue tmpfs: less free than Exim's 2 MiB floor.
+    const args = HARDENED_UID900.filter((a) => !a.startsWith('--tmpfs=/var/spool/exim4'));
+    const agent = await start({
+      ports: [2525, 1100],
+      extraArgs: [...args, '--tmpfs=/var/spool/exim4:U,mode=0750,size=1m', '--tmpfs=/var/mail:U,mode=0770'],
+    });
+    await agent.waitReady(2525, 1100);
+    const r = await swaks(agent.port(2525), { to: 'toto@pouet.com', header: `Subject: ${token('full')}` });
+    expect(replies(r)).toContainEqual(expect.stringMatching(/^452 .*space shortage/i));
+    expect(replies(r)).not.toContainEqual(expect.stringMatching(/^250 OK id=/));
+    expect(await popSubjects(agent.port(1100), 'toto', 'toto')).toEqual([]);
   });
 });
 

@@ -96,7 +96,7 @@ describe('resolveSpec', () => {
     expect(r).toMatchObject({
       serviceType: 'ClusterIP', allowPlaintext: true, imap: false, image: 'localhost/mailagent:dev',
       storage: { persistent: false, size: '1Gi' }, tlsSecretName: undefined,
-      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '320Mi' } },
     });
   });
 

@@ -73,7 +73,7 @@ describe('MailAgentChart (defaults)', () => {
     ]);
     expect(Math.max(...c.ports.map((p: Obj) => p.containerPort as number))).toBeGreaterThan(1024);
     expect(c.image).toBe('localhost/mailagent:dev');
-    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '320Mi' } });
     expect(c.readinessProbe.exec.command).toEqual(['/usr/local/bin/mailagent-ready']);
     expect(c.startupProbe).toMatchObject({ exec: { command: ['/usr/local/bin/mailagent-ready'] }, periodSeconds: 1 });
     expect(c.livenessProbe.tcpSocket.port).toBe('smtp');
@@ -87,7 +87,9 @@ describe('MailAgentChart (defaults)', () => {
     expect(mounts['/etc/mailagent/tls']?.readOnly).toBe(true);
     for (const p of ['/var/mail', '/var/spool/exim4', '/run', '/tmp', '/var/lib/dovecot']) expect(mounts[p]).toBeDefined();
     const vols = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v]));
-    expect(vols.mail).toEqual({ name: 'mail', emptyDir: {} });
+    // Not persistent: mail and queue on tmpfs of a fixed size (counted in the memory limit).
+    expect(vols.mail).toEqual({ name: 'mail', emptyDir: { medium: 'Memory', sizeLimit: '128Mi' } });
+    expect(vols.spool).toEqual({ name: 'spool', emptyDir: { medium: 'Memory', sizeLimit: '32Mi' } });
     expect(vols.tls.secret.secretName).toBe('pouet-tls');
     expect(vols.passwords.projected.sources).toEqual([
       { secret: { name: 'pouet-credentials', items: [{ key: 'toto', path: 'toto' }, { key: 'tutu', path: 'tutu' }] } },

@@ -12,7 +12,7 @@
 // Writes bench/results/image-<date>.json (image-heavy-<date>.json with --exim heavy).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
+import { AS_IN_KUBERNETES, ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,9 +25,8 @@ const image = exim === 'light' ? 'localhost/mailagent:dev' : `localhost/mailagen
 
 
 
-const HARDENED = ['--user=900:900', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only',
-  '--read-only-tmpfs=false', '--tmpfs=/run:U,mode=0755', '--tmpfs=/tmp:mode=1777', '--tmpfs=/var/lib/dovecot:U,mode=0750',
-  '-v', '/var/mail', '-v', '/var/spool/exim4'];
+// Mail and queue on (disk) podman volumes: the persistent mode; bench:peers measures both modes.
+const HARDENED = [...AS_IN_KUBERNETES, '-v', '/var/mail', '-v', '/var/spool/exim4'];
 
 /** Start a container; returns its name, ports and the ms from `podman run` to both banners. */
 async function start() {

@@ -419,8 +419,10 @@ In this run: **${slowest.metric}** against ${slowest.peer}, ${slowest.factor.toF
 Ratios are not all equal in weight: \`mailagent template\` (Node.js start, module loading, cdk8s
 synthesis, password and self-signed certificate generation) vs \`helm template\` (one Go binary printing one
 MailAgent object for the operator) and cold start vs Mailpit (\`podman run\`: container creation, runc,
-port forwarding, then Exim + Dovecot start, vs one bare process) are large ratios of small absolute
-times (about a second and a quarter of a second). The throughput row that matters most is ingest.
+network namespace and port forwarding, then Exim + Dovecot start, vs one bare process) are large ratios of
+small absolute times (under a second, and about a third of a second). Of our cold start, the image's own part,
+from the container process to both daemons listening, is about 0.1 s (\`npm run bench:image\`, "container
+started -> ready"); the rest is podman's. The throughput rows that matter most are ingest and retrievability.
 
 What was made faster, and what is left (details and commands: \`docker/README.md\`, "Ingest performance"):
 

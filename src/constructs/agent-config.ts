@@ -4,7 +4,8 @@
  * certificate clients need to verify the server. Holds no secret.
  */
 import { Construct } from 'constructs';
-import * as kplus from 'cdk8s-plus-27';
+import type * as K8s from 'cdk8s-plus-27/lib/imports/k8s.js';
+import { k8s } from './k8s.js';
 import { CONTAINER_PORTS } from '../api/defaults.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 
@@ -35,13 +36,13 @@ export function renderAgentConf(spec: ResolvedSpec): string {
 }
 
 export class AgentConfig extends Construct {
-  readonly configMap: kplus.ConfigMap;
+  readonly configMap: K8s.KubeConfigMap;
   readonly agentConf: string;
 
   constructor(scope: Construct, id: string, props: AgentConfigProps) {
     super(scope, id);
     this.agentConf = renderAgentConf(props.spec);
-    this.configMap = new kplus.ConfigMap(this, 'Resource', {
+    this.configMap = new k8s.KubeConfigMap(this, 'Resource', {
       metadata: { name: props.name, labels: props.labels },
       data: {
         'agent.conf': this.agentConf,

@@ -1,6 +1,6 @@
 /** The Service clients use, and a NetworkPolicy that makes the agent local-only. */
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import { k8s } from './k8s.js';
 import { IMAP_PROTOCOLS, PROTOCOLS, SERVICE_PORTS } from '../api/defaults.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 

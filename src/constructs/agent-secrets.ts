@@ -7,7 +7,7 @@
  * server-side apply of it would never compare equal to what is stored.
  */
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import { k8s } from './k8s.js';
 
 const base64 = (values: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]));

@@ -1,6 +1,6 @@
 /** The claim that keeps mailboxes (and the queue) across pod restarts. */
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import { k8s } from './k8s.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 
 export interface MailClaimProps {

@@ -8,7 +8,8 @@
  * the "restricted" Pod Security Standard and to mount referenced passwords.
  */
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import type * as K8s from 'cdk8s-plus-27/lib/imports/k8s.js';
+import { k8s } from './k8s.js';
 import { CONTAINER_PORTS, IMAP_PROTOCOLS, MAIL_UID, MEMORY_VOLUMES, PROTOCOLS } from '../api/defaults.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 import type { ResourceList } from '../api/types.js';
@@ -25,19 +26,19 @@ export interface AgentWorkloadProps {
   inputsHash: string;
 }
 
-const quantities = (list: ResourceList): Record<string, k8s.Quantity> =>
+const quantities = (list: ResourceList): Record<string, K8s.Quantity> =>
   Object.fromEntries(Object.entries(list)
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([k, v]) => [k, k8s.Quantity.fromString(v)]));
 
 /** A tmpfs emptyDir of a fixed size (see MEMORY_VOLUMES for why mail goes there). */
-const inMemory = (size: string): k8s.EmptyDirVolumeSource =>
+const inMemory = (size: string): K8s.EmptyDirVolumeSource =>
   ({ medium: 'Memory', sizeLimit: k8s.Quantity.fromString(size) });
 
 /** Passwords: generated ones from the owned Secret, referenced ones from theirs. */
-function passwordSources(spec: ResolvedSpec, credentialsSecret: string): k8s.VolumeProjection[] {
+function passwordSources(spec: ResolvedSpec, credentialsSecret: string): K8s.VolumeProjection[] {
   const generated = spec.users.filter((u) => !u.passwordSecretRef).map((u) => ({ key: u.name, path: u.name }));
-  const sources: k8s.VolumeProjection[] = [];
+  const sources: K8s.VolumeProjection[] = [];
   if (generated.length) sources.push({ secret: { name: credentialsSecret, items: generated } });
   for (const u of spec.users) {
     if (u.passwordSecretRef) {
@@ -48,7 +49,7 @@ function passwordSources(spec: ResolvedSpec, credentialsSecret: string): k8s.Vol
 }
 
 export class AgentWorkload extends Construct {
-  readonly deployment: k8s.KubeDeployment;
+  readonly deployment: K8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: AgentWorkloadProps) {
     super(scope, id);
@@ -56,7 +57,7 @@ export class AgentWorkload extends Construct {
     const protocols = PROTOCOLS.filter((p) => spec.imap || !IMAP_PROTOCOLS.includes(p));
     const persistent = spec.storage.persistent;
 
-    const volumes: k8s.Volume[] = [
+    const volumes: K8s.Volume[] = [
       { name: 'config', configMap: { name: names.config } },
       { name: 'passwords', projected: { defaultMode: 0o440, sources: passwordSources(spec, names.credentials) } },
       { name: 'tls', secret: { secretName: spec.tlsSecretName ?? names.tls, defaultMode: 0o440 } },
@@ -68,7 +69,7 @@ export class AgentWorkload extends Construct {
       { name: 'dovecot-state', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
       ...(persistent ? [] : [{ name: 'spool', emptyDir: inMemory(MEMORY_VOLUMES.spool) }]),
     ];
-    const mounts: k8s.VolumeMount[] = [
+    const mounts: K8s.VolumeMount[] = [
       { name: 'config', mountPath: '/etc/mailagent/agent.conf', subPath: 'agent.conf', readOnly: true },
       { name: 'passwords', mountPath: '/etc/mailagent/passwords', readOnly: true },
       { name: 'tls', mountPath: '/etc/mailagent/tls', readOnly: true },

@@ -272,7 +272,14 @@ function templateRows() {
 
 // ---------------------------------------------------------------- main
 
+/** CPU time counters of the whole machine (/proc/stat): steal is time the hypervisor gave to other guests. */
+function cpuTimes() {
+  const [, user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return { total: user + nice + system + idle + iowait + irq + softirq + steal, steal };
+}
+
 async function main() {
+  const cpu0 = cpuTimes();
   const targets = [];
   const failed = [];
   const factories = { maildev: maildevTarget, mailpit: mailpitTarget, greenmail: greenmailTarget };
@@ -318,8 +325,11 @@ async function main() {
   let template;
   try { template = templateRows(); } catch (e) { template = { error: e.message }; }
 
+  const cpu1 = cpuTimes();
+  // Share of this VM's CPU time taken by the host for others during the run: a noisy host shows here.
+  const stealPct = (100 * (cpu1.steal - cpu0.steal)) / Math.max(1, cpu1.total - cpu0.total);
   const json = { date: new Date().toISOString(), cpus: sh('nproc', []).trim(), messages: MESSAGES, runs: RUNS,
-    ingestRuns: INGEST_RUNS, targets: res, failed, template };
+    ingestRuns: INGEST_RUNS, stealPct, targets: res, failed, template };
   report(json, true);
 }
 
@@ -387,11 +397,13 @@ function mdTable(rows, columns) {
     ...rows.map((r) => `| ${columns.map((c) => esc(r[c])).join(' | ')} |`)].join('\n');
 }
 
-function writeMarkdown({ date, cpus, messages, runs, ingestRuns, rows, columns, tplRows, targets, failed, template, slowest }) {
+function writeMarkdown({ date, cpus, messages, runs, ingestRuns, stealPct, rows, columns, tplRows, targets, failed, template, slowest }) {
   const md = `# Benchmark results: mail agent vs peers
 
 Latest run: ${date}, machine: ${cpus} cores, loopback only (the other engineers' jobs were not
-paused; runs are alternated so that background load hits every target alike). Written by \`npm run bench:peers\`
+paused; runs are alternated so that background load hits every target alike)${stealPct === undefined ? '' : `; the
+hypervisor took ${stealPct.toFixed(1)}% of this VM's CPU time during the run (steal, /proc/stat): absolute figures vary
+from run to run with it, ratios much less`}. Written by \`npm run bench:peers\`
 (\`node bench/peers-bench.mjs --runs ${runs} --ingest-runs ${ingestRuns} --messages ${messages}\`);
 raw figures in \`bench/results/peers-${date.slice(0, 10)}.json\`. \`npm run bench\` runs it, then \`bench:operator\`.
 

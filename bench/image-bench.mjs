@@ -12,7 +12,8 @@
 // Writes bench/results/image-<date>.json (image-heavy-<date>.json with --exim heavy).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { AS_IN_KUBERNETES, ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
+import { ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
+import { AS_IN_KUBERNETES } from './mailagent-container.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -82,14 +82,6 @@ export function banner(port) {
 }
 
 /** The environment podman needs on this VM (runc, ulimits: docker/containers.conf). */
-/**
- * The mail pod's security context (restricted Pod Security Standard) as podman
- * flags, with the Deployment's small emptyDirs as tmpfs; callers add /var/mail
- * and /var/spool/exim4 for the storage mode they measure.
- */
-export const AS_IN_KUBERNETES = ['--user=900:900', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only',
-  '--read-only-tmpfs=false', '--tmpfs=/run:U,mode=0755', '--tmpfs=/tmp:mode=1777', '--tmpfs=/var/lib/dovecot:U,mode=0750'];
-
 export const podmanEnv = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'docker', 'containers.conf') };
 
 /** Runs a command synchronously; throws with its stderr unless it exits 0. */

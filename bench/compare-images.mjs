@@ -16,13 +16,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, podman, printTable, sh, writeResults } from './lib.mjs';
+import { arg, ROOT, median, podman, printTable, sh, writeResults } from './lib.mjs';
 import { describeImage, smtpLoad, startMailagent, stopMailagent } from './mailagent-container.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 // The last commit before Exim 4.98 and memory-backed storage.
 const BEFORE = arg('before', '976f2c0');
 const RUNS = Number(arg('runs', '3'));

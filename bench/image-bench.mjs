@@ -12,13 +12,9 @@
 // Writes bench/results/image-<date>.json (image-heavy-<date>.json with --exim heavy).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
+import { arg, ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
 import { AS_IN_KUBERNETES } from './mailagent-container.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const exim = arg('exim', 'light');
 const runs = Number(arg('runs', '10'));
 const messages = Number(arg('messages', '1000'));

@@ -31,13 +31,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freePort, podmanEnv, sh, waitBanner, median, printTable, sleep, writeResults } from './lib.mjs';
+import { arg, ROOT, freePort, podmanEnv, sh, waitBanner, median, printTable, sleep, writeResults } from './lib.mjs';
 import { POP3_USERS, STORAGE_MODES, describeImage, mailagentRssKiB, smtpLoad, startMailagent, stopMailagent } from './mailagent-container.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const RUNS = Number(arg('runs', '10'));
 const INGEST_RUNS = Number(arg('ingest-runs', '3'));
 const MESSAGES = Number(arg('messages', '1000'));

@@ -6,14 +6,14 @@
 //     (Python smtplib), msg/s until all are retrievable by POP3 (STAT = 1,000);
 //   - idle memory: RSS and PSS summed over the container's processes;
 //   - image size: uncompressed (podman) and gzip-compressed (podman save | gzip).
-// Runs like the Kubernetes pod: uid 900, no capabilities, read-only root,
-// /var/mail and /var/spool/exim4 on (disk) volumes, tmpfs /run.
+// Runs like the Kubernetes pod with storage.persistent (bench/mailagent-container.mjs):
+// uid 900, no capabilities, read-only root, /var/mail and /var/spool/exim4 on disk.
 // Usage: node bench/image-bench.mjs [--exim heavy] [--runs 10] [--messages 1000]
 // Writes bench/results/image-<date>.json (image-heavy-<date>.json with --exim heavy).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { arg, ROOT, freePort, podman, podmanEnv, sh, waitBanner, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
-import { AS_IN_KUBERNETES } from './mailagent-container.mjs';
+import { arg, ROOT, podman, podmanEnv, sh, median, printTable, quantile, sleep, writeResults } from './lib.mjs';
+import { smtpLoad, startMailagent, stopMailagent } from './mailagent-container.mjs';
 
 const exim = arg('exim', 'light');
 const runs = Number(arg('runs', '10'));
@@ -22,54 +22,21 @@ const image = exim === 'light' ? 'localhost/mailagent:dev' : `localhost/mailagen
 
 
 
-// Mail and queue on (disk) podman volumes: the persistent mode; bench:peers measures both modes.
-const HARDENED = [...AS_IN_KUBERNETES, '-v', '/var/mail', '-v', '/var/spool/exim4'];
-
-/** Start a container; returns its name, ports and the ms from `podman run` to both banners. */
+/**
+ * Start the image as Kubernetes runs it with storage.persistent (mail and queue
+ * on disk, fsync'd); adds the ms from the container process start to both banners.
+ */
 async function start() {
-  const smtp = await freePort();
-  const pop3 = await freePort();
-  const name = `mailagent-bench-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
-  const t0 = Date.now();
-  podman('run', '-d', '--name', name, '-p', `127.0.0.1:${smtp}:2525`, '-p', `127.0.0.1:${pop3}:1100`, ...HARDENED, image);
-  const deadline = t0 + 30_000;
-  await Promise.all([waitBanner(smtp, '220 ', deadline), waitBanner(pop3, '+OK', deadline)]);
-  const t1 = Date.now();
-  const startedAt = Date.parse(podman('inspect', '--format', '{{.State.StartedAt.Format "2006-01-02T15:04:05.000Z07:00"}}', name));
-  return { name, smtp, pop3, readyMs: t1 - t0, afterStartMs: t1 - startedAt };
+  const h = await startMailagent(image, 'persistent');
+  const readyAt = Date.now();
+  const startedAt = Date.parse(podman('inspect', '--format', '{{.State.StartedAt.Format "2006-01-02T15:04:05.000Z07:00"}}', h.name));
+  return { ...h, afterStartMs: readyAt - startedAt };
 }
-const remove = (name) => podman('rm', '-f', '-v', '-t', '0', name);
 
-const LOAD = `import poplib, smtplib, sys, threading, time
-smtp_port, pop3_port, total, conns = (int(a) for a in sys.argv[1:5])
-body = ('x' * 72 + '\\r\\n') * 5
-errors = []
-def sender(k):
-    try:
-        s = smtplib.SMTP('127.0.0.1', smtp_port, timeout=300)
-        for i in range(k, total, conns):
-            s.sendmail('bench@elsewhere.example', ['toto@pouet.com'], 'Subject: bench %d\\r\\n\\r\\n%s' % (i, body))
-        s.quit()
-    except Exception as e:
-        errors.append(repr(e))
-t0 = time.time()
-ts = [threading.Thread(target=sender, args=(k,)) for k in range(conns)]
-for t in ts: t.start()
-for t in ts: t.join()
-t1 = time.time()
-n = 0
-while n < total and time.time() < t1 + 300:
-    p = poplib.POP3('127.0.0.1', pop3_port, timeout=60); p.user('toto'); p.pass_('toto'); n = p.stat()[0]; p.quit()
-    if n < total: time.sleep(0.02)
-t2 = time.time()
-print('%f %f %d %s' % (t1 - t0, t2 - t0, n, ';'.join(errors[:3])))
-`;
-
+/** The shared load client (bench/smtp_load.py, as bench:peers uses), with the figures this bench reports. */
 function load(c, conns) {
-  const out = sh('python3', ['-c', LOAD, String(c.smtp), String(c.pop3), String(messages), String(conns)]).trim().split(' ');
-  const [ingest, retrievable, n] = out.map(Number);
-  if (n !== messages) throw new Error(`only ${n} of ${messages} messages retrievable; errors: ${out[3] ?? ''}`);
-  return { conns, ingestS: ingest, retrievableS: retrievable, ingestPerS: messages / ingest, retrievablePerS: messages / retrievable };
+  const { ingestPerS, retrievableS } = smtpLoad(c.smtp, c.check, messages, conns);
+  return { conns, ingestS: messages / ingestPerS, retrievableS, ingestPerS, retrievablePerS: messages / retrievableS };
 }
 
 // Sum of VmRSS and Pss over the container's processes (bash builtins only, skipping the measuring shell).
@@ -90,7 +57,7 @@ async function main() {
   for (let i = 0; i < runs; i++) {
     const c = await start();
     starts.push(c);
-    remove(c.name);
+    stopMailagent(c);
   }
   const readyMs = starts.map((s) => s.readyMs);
   const afterStartMs = starts.map((s) => s.afterStartMs);
@@ -107,7 +74,7 @@ async function main() {
       }
       ingest.push(load(c, conns));
     } finally {
-      remove(c.name);
+      stopMailagent(c);
     }
   }
 

@@ -108,8 +108,8 @@ function processTarget({ name, version, cmd, args, ports, ready, check, sizeByte
 
 const OUR_COLUMNS = { memory: 'mailagent', persistent: 'mailagent (persistent)' };
 
-function mailagentTarget(storage) {
-  const img = describeImage(IMAGE);
+/** Our image in one storage mode; img: describeImage(IMAGE), the same for every mode. */
+function mailagentTarget(storage, img) {
   return {
     name: OUR_COLUMNS[storage],
     mode: STORAGE_MODES[storage].mode,
@@ -175,11 +175,12 @@ function greenmailTarget() {
   const jar = existsSync(dir) && readdirSync(dir).find((f) => /^greenmail-standalone-.*\.jar$/.test(f));
   if (!jar) throw new Error(`not installed (mvn dependency:get -Dartifact=com.icegreen:greenmail-standalone:2.1.3, jar copied to ${dir})`);
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0];
+  const jre = javaHome();
   return processTarget({
     name: 'GreenMail', version: `${jar.replace(/\.jar$/, '')}, ${java}`,
     // What it takes to run it, like our image: the jar plus the Java runtime it runs on.
-    sizeBytes: statSync(join(dir, jar)).size + duBytes(javaHome()),
-    sizeNote: `standalone jar + the Java runtime (${javaHome()})`,
+    sizeBytes: statSync(join(dir, jar)).size + duBytes(jre),
+    sizeNote: `standalone jar + the Java runtime (${jre})`,
     mode: 'in-memory, per-user mailboxes (toto, tutu), default JVM flags',
     ports: async () => ({ smtp: await freePort(), pop3: await freePort(), api: await freePort() }),
     cmd: () => 'java',
@@ -238,7 +239,8 @@ async function main() {
   const failed = [];
   const factories = { maildev: maildevTarget, mailpit: mailpitTarget, greenmail: greenmailTarget };
   const names = { maildev: 'MailDev', mailpit: 'Mailpit', greenmail: 'GreenMail' };
-  targets.push(mailagentTarget('memory'), mailagentTarget('persistent'));
+  const img = describeImage(IMAGE);
+  targets.push(mailagentTarget('memory', img), mailagentTarget('persistent', img));
   for (const k of ONLY) {
     try { targets.push(factories[k]()); } catch (e) { failed.push({ name: names[k] ?? k, reason: e.message }); }
   }

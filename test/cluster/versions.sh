@@ -1,16 +1,16 @@
 # shellcheck shell=bash disable=SC2034  # sourced: the variables are used by the other scripts
 # Pinned versions and cache locations of the test control plane.
 # Sourced by build.sh, bin-path.sh, up.sh and down.sh (bash).
-# Latest patches the Go module proxy serves (checked 2026-11):
-#   k8s.io/kubernetes v1.34.4 (staging modules k8s.io/* v0.34.4)
-#   go.etcd.io/etcd/server/v3 v3.6.16
-#   helm.sh/helm/v3 v3.22.0
-#   sigs.k8s.io/cri-tools v1.34.0 (crictl, for the node: the CRI client that
+# Latest patches the Go module proxy serves (checked 2026-12):
+#   k8s.io/kubernetes v1.37.2 (staging modules k8s.io/* v0.37.2)
+#   go.etcd.io/etcd/server/v3 v3.7.3 (k8s 1.37's go.mod requires etcd 3.7)
+#   helm.sh/helm/v3 v3.21.4 (v3.22.0 is served but marked not approved)
+#   sigs.k8s.io/cri-tools v1.37.0 (crictl, for the node: the CRI client that
 #   tears pods down cleanly)
-K8S_VERSION="${MAILAGENT_K8S_VERSION:-v1.34.4}"
-ETCD_VERSION="${MAILAGENT_ETCD_VERSION:-v3.6.16}"
-HELM_VERSION="${MAILAGENT_HELM_VERSION:-v3.22.0}"
-CRICTL_VERSION="${MAILAGENT_CRICTL_VERSION:-v1.34.0}"
+K8S_VERSION="${MAILAGENT_K8S_VERSION:-v1.37.2}"
+ETCD_VERSION="${MAILAGENT_ETCD_VERSION:-v3.7.3}"
+HELM_VERSION="${MAILAGENT_HELM_VERSION:-v3.21.4}"
+CRICTL_VERSION="${MAILAGENT_CRICTL_VERSION:-v1.37.0}"
 # The sandbox ("pause") image of the node: a tiny static Go binary built here,
 # packed into a docker-archive by build.sh (no registry).
 PAUSE_VERSION=1

@@ -23,6 +23,16 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // Fixture suites of test/unit/count-jest.test.ts: CommonJS run by a plain jest, with its globals.
+    files: ['test/fixtures/jest-counting/**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+      globals: { ...globals.node, ...globals.jest },
+    },
+  },
+  {
     // Tests read synthesized manifests and API answers as untyped JSON on purpose.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

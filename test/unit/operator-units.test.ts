@@ -11,27 +11,35 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('WorkQueue', () => {
   it('runs one reconcile per key at a time and coalesces repeats (latest wins)', async () => {
     const runs: string[] = [];
-    let active = 0;
+    const activePerKey = new Map<string, number>();
     let maxActivePerKey = 0;
+    let active = 0;
+    let maxActive = 0;
+    // Concurrency above 1, so that a queue running one key twice at once would be seen.
     const q = new WorkQueue(async (key) => {
-      active++;
-      maxActivePerKey = Math.max(maxActivePerKey, active);
+      const k = (activePerKey.get(key) ?? 0) + 1;
+      activePerKey.set(key, k);
+      maxActivePerKey = Math.max(maxActivePerKey, k);
+      maxActive = Math.max(maxActive, ++active);
       runs.push(key);
       await sleep(20);
+      activePerKey.set(key, k - 1);
       active--;
       return undefined;
-    }, { concurrency: 1, baseDelayMs: 10, maxDelayMs: 100 });
+    }, { concurrency: 4, baseDelayMs: 10, maxDelayMs: 100 });
     q.add('a');
     q.add('a');
     q.add('b');
     await sleep(5);
-    q.add('a'); // while a runs: one more run after it
+    q.add('a'); // while a runs: one more run after it, not a second one beside it
     q.add('a');
     await q.idle();
     await sleep(30);
     await q.idle();
     expect(runs).toEqual(['a', 'b', 'a']);
     expect(maxActivePerKey).toBe(1);
+    // Different keys did run side by side: the per-key limit, not the concurrency, kept a alone.
+    expect(maxActive).toBe(2);
   });
 
   it('retries failures with exponential backoff, capped', async () => {

@@ -57,13 +57,14 @@ export function checkSchema(value: unknown, schema: Schema, path: string, out: F
   }
   if (schema.type === 'object' && actual === 'object' && schema.properties) {
     const obj = value as Record<string, unknown>;
+    // Own keys only: a "__proto__" key must neither satisfy a required field nor match a schema.
     for (const req of schema.required ?? []) {
-      if (obj[req] === undefined || obj[req] === null) {
+      if (!Object.hasOwn(obj, req) || obj[req] === undefined || obj[req] === null) {
         out.push({ path: `${path}.${req}`, message: 'is required' });
       }
     }
     for (const [key, v] of Object.entries(obj)) {
-      const sub = schema.properties[key];
+      const sub = Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
       if (!sub) {
         out.push({ path: `${path}.${key}`, message: `unknown field; allowed fields are ${Object.keys(schema.properties).join(', ')}` });
       } else if (v !== undefined && v !== null) {

@@ -15,9 +15,11 @@ export type ReleaseStatus =
   | 'uninstalled'
   | 'pending-install'
   | 'pending-upgrade'
-  | 'pending-rollback';
+  | 'pending-rollback'
+  /** An uninstall holds the lock (Helm's status of the same name). */
+  | 'uninstalling';
 
-export const PENDING_STATUSES: readonly ReleaseStatus[] = ['pending-install', 'pending-upgrade', 'pending-rollback'];
+export const PENDING_STATUSES: readonly ReleaseStatus[] = ['pending-install', 'pending-upgrade', 'pending-rollback', 'uninstalling'];
 
 export interface ReleaseInfo {
   status: ReleaseStatus;
@@ -114,11 +116,13 @@ export function lastDeployed(history: readonly Release[]): Release | undefined {
 
 /**
  * The error text when a revision in a pending-* state blocks an operation.
- * An interrupted install has nothing to roll back to: uninstall it instead.
+ * An interrupted install has nothing to roll back to, and an interrupted
+ * uninstall is finished by uninstalling again: both take --force, since only
+ * the user can tell an interrupted operation from one still running.
  */
 export function operationInProgressMessage(pending: Release): string {
-  const fix = pending.info.status === 'pending-install' && pending.version === 1
-    ? `run "mailagent uninstall ${pending.name} -n ${pending.namespace}"`
+  const fix = (pending.info.status === 'pending-install' && pending.version === 1) || pending.info.status === 'uninstalling'
+    ? `run "mailagent uninstall ${pending.name} -n ${pending.namespace} --force"`
     : `run "mailagent rollback ${pending.name} -n ${pending.namespace}"`;
   return `release "${pending.name}" has an operation in progress (${pending.info.status} since ${pending.info.lastDeployed}); `
     + `wait for it, or ${fix} if it was interrupted`;

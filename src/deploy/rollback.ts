@@ -8,6 +8,7 @@
  * newest revision does not block it: that revision is marked failed.
  */
 import type { DeployContext } from './context.js';
+import { assertClaimsKept } from './claims.js';
 import { DeployError } from './errors.js';
 import type { DryRunResult } from './install.js';
 import { acquire, applyRendered, newRevision, notFound, record, rollOut } from './operation.js';
@@ -23,6 +24,8 @@ export interface RollbackOptions extends WaitSettings {
   revision?: number | undefined;
   historyMax: number;
   dryRun: boolean;
+  /** Delete the mail claim when the target revision has none (storage.persistent false). Default false: refused. */
+  force?: boolean | undefined;
 }
 
 export async function rollback(ctx: DeployContext, name: string, opts: RollbackOptions): Promise<Release | DryRunResult> {
@@ -38,6 +41,7 @@ export async function rollback(ctx: DeployContext, name: string, opts: RollbackO
       + (available.length ? `available: ${available.join(', ')} (see "mailagent history ${name}")` : 'it has a single revision'));
   }
   const rendered = await renderRelease(ctx.core, name, ctx.namespace, target.values);
+  await assertClaimsKept(ctx, name, rendered, opts.force ?? false, `rollback to revision ${target.version}`, `revision ${target.version} has storage.persistent false`);
   if (opts.dryRun) {
     const { pruned } = await applyRendered(ctx, name, rendered, true, true);
     return { dryRun: true, name, namespace: ctx.namespace, manifest: rendered.manifest, wouldDelete: pruned };

@@ -1,13 +1,14 @@
 /**
  * mailagent upgrade NAME: a new revision from new values (Helm:
- * pkg/action/upgrade.go). Objects that left the manifest (e.g. the PVC when
- * storage.persistent goes false) are pruned; --atomic rolls back to the last
+ * pkg/action/upgrade.go). Objects that left the manifest are pruned, but the
+ * mail claim only with --force (claims.ts); --atomic rolls back to the last
  * deployed revision on failure; --install installs a missing release.
  */
 import type { DeployContext } from './context.js';
 import { DeployError } from './errors.js';
 import type { DryRunResult, InstallOptions } from './install.js';
 import { install } from './install.js';
+import { assertClaimsKept } from './claims.js';
 import { acquire, applyRendered, assertNoOperationInProgress, newRevision, notFound, rollOut, warnOperatorOnlyFields } from './operation.js';
 import { checkReleaseName } from './release.js';
 import { lastDeployed, latest } from './release.js';
@@ -22,6 +23,8 @@ export interface UpgradeOptions extends Omit<InstallOptions, 'values' | 'createN
   /** Install the release when it does not exist (or was uninstalled). */
   install: boolean;
   createNamespace: boolean;
+  /** Delete the mail claim when the new values drop it (storage.persistent false). Default false: refused. */
+  force?: boolean | undefined;
 }
 
 export async function upgrade(ctx: DeployContext, name: string, opts: UpgradeOptions): Promise<Release | DryRunResult> {
@@ -41,6 +44,7 @@ export async function upgrade(ctx: DeployContext, name: string, opts: UpgradeOpt
   const values = resolveValues(opts.values, newest.values);
   warnOperatorOnlyFields(ctx, values);
   const rendered = await renderRelease(ctx.core, name, ctx.namespace, values);
+  await assertClaimsKept(ctx, name, rendered, opts.force ?? false, 'upgrade', 'storage.persistent is false in the new values');
   if (opts.dryRun) {
     const { pruned } = await applyRendered(ctx, name, rendered, true, true);
     return { dryRun: true, name, namespace: ctx.namespace, manifest: rendered.manifest, wouldDelete: pruned };
@@ -59,7 +63,7 @@ export async function upgrade(ctx: DeployContext, name: string, opts: UpgradeOpt
     try {
       // The previous revision was deployed already: restoring its objects is
       // the point; waiting again for readiness would only double the timeout.
-      await rollback(ctx, name, { revision: previous.version, wait: false, timeoutMs: opts.timeoutMs, historyMax: opts.historyMax, dryRun: false });
+      await rollback(ctx, name, { revision: previous.version, wait: false, timeoutMs: opts.timeoutMs, historyMax: opts.historyMax, dryRun: false, force: opts.force });
     } catch (rbErr) {
       throw new DeployError(`${(err as Error).message}\n--atomic: rolling back to revision ${previous.version} failed too: ${(rbErr as Error).message}`, { cause: err });
     }

@@ -38,14 +38,27 @@ const MAX_INDEX = 1000;
 
 export const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/*
+ * Keys come from the user ("__proto__", "constructor"): values are built in
+ * null-prototype maps and only ever read and written as own properties, so
+ * no key reaches Object.prototype or finds a field through a prototype; the
+ * validator then reports such a key as an unknown field.
+ */
+const newMap = (): Values => Object.create(null) as Values;
+const getOwn = (map: Values, key: string): unknown => (Object.hasOwn(map, key) ? map[key] : undefined);
+function setOwn(map: Values | unknown[], key: string | number, value: unknown): void {
+  Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Deep merge: maps merge, anything else in `override` replaces; null deletes. Inputs are not modified. */
 export function mergeValues(base: Values, override: Values): Values {
-  const out: Values = { ...base };
+  const out = newMap();
+  for (const [k, v] of Object.entries(base)) setOwn(out, k, v);
   for (const [k, v] of Object.entries(override)) {
-    const prev = out[k];
+    const prev = getOwn(out, k);
     if (v === null) Reflect.deleteProperty(out, k);
-    else if (isMap(v) && isMap(prev)) out[k] = mergeValues(prev, v);
-    else out[k] = structuredClone(v);
+    else if (isMap(v) && isMap(prev)) setOwn(out, k, mergeValues(prev, v));
+    else setOwn(out, k, isMap(v) ? mergeValues(newMap(), v) : structuredClone(v));
   }
   return out;
 }
@@ -149,34 +162,36 @@ function setPath(root: Values, path: Segment[], value: unknown, arg: string): vo
   for (const [i, seg] of path.entries()) {
     const last = i === path.length - 1;
     const next = path[i + 1];
-    const fresh = (): Values | unknown[] => (next && 'index' in next ? [] : {});
+    const fresh = (): Values | unknown[] => (next && 'index' in next ? [] : newMap());
     if ('key' in seg) {
       if (!isMap(node)) throw new InputError(`--set ${arg}: ${where || 'the values'} is ${describe(node)}, not a map; cannot set "${seg.key}" in it`);
       if (last) {
         if (value === null) Reflect.deleteProperty(node, seg.key);
-        else node[seg.key] = value;
+        else setOwn(node, seg.key, value);
         return;
       }
-      const child = node[seg.key];
+      let child = getOwn(node, seg.key);
       if (!(isMap(child) || Array.isArray(child)) || (next && 'index' in next) !== Array.isArray(child)) {
         if (child !== undefined && child !== null) {
           throw new InputError(`--set ${arg}: ${where ? `${where}.` : ''}${seg.key} is ${describe(child)}; cannot set ${next && 'index' in next ? 'an index' : 'a field'} in it`);
         }
-        node[seg.key] = fresh();
+        child = fresh();
+        setOwn(node, seg.key, child);
       }
-      node = node[seg.key] as Values | unknown[];
+      node = child as Values | unknown[];
       where = where ? `${where}.${seg.key}` : seg.key;
     } else {
       if (!Array.isArray(node)) throw new InputError(`--set ${arg}: ${where} is ${describe(node)}, not a list`);
       // Helm extends the list as needed; holes become null (and fail validation).
       while (node.length <= seg.index) node.push(null);
-      if (last) { node[seg.index] = value; return; }
-      const child = node[seg.index];
+      if (last) { setOwn(node, seg.index, value); return; }
+      let child = node[seg.index];
       if (!(isMap(child) || Array.isArray(child))) {
         if (child !== null) throw new InputError(`--set ${arg}: ${where}[${seg.index}] is ${describe(child)}; cannot set a field in it`);
-        node[seg.index] = fresh();
+        child = fresh();
+        setOwn(node, seg.index, child);
       }
-      node = node[seg.index] as Values | unknown[];
+      node = child as Values | unknown[];
       where = `${where}[${seg.index}]`;
     }
   }
@@ -194,7 +209,7 @@ export function applySet(values: Values, set: SetArg): void {
 
 /** Files merged in order, then --set: the raw values, not yet validated. */
 export function buildValues(input: ValuesInput, previous?: MailAgentSpec): Values {
-  let values: Values = input.reuseValues && previous ? structuredClone(previous) as unknown as Values : {};
+  let values: Values = input.reuseValues && previous ? mergeValues(newMap(), previous as unknown as Values) : newMap();
   for (const f of input.files) values = mergeValues(values, parseValuesFile(f));
   for (const s of input.sets) applySet(values, s);
   return values;

@@ -6,6 +6,7 @@
  * No node runs pods here: --wait can only time out, which is what is tested.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -185,8 +186,18 @@ describe('mailagent deployer: install -> upgrade -> rollback -> uninstall', () =
     expect((await records(name))[1]!.release.values.users).toEqual([{ name: 'toto' }, { name: 'tutu' }, { name: 'zaza' }]);
   });
 
-  test('upgrade with storage.persistent false prunes the claim', async () => {
-    const r = await ok(['upgrade', name, '-n', ns.name, '-f', v1, '--set', 'storage.persistent=false,users[2].name=zaza']);
+  test('upgrade with storage.persistent false is refused without --force: nothing written, the claim stays', async () => {
+    const r = await mailagent(['upgrade', name, '-n', ns.name, '-f', v1, '--set', 'storage.persistent=false,users[2].name=zaza']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`upgrade of release "pouet" would delete PersistentVolumeClaim ${ns.name}/pouet-mail \\(storage.persistent is false in the new values\\) and every mailbox in it; pass --force to delete it, or keep storage.persistent: true`));
+    noStack(r);
+    expect(await summary(name)).toEqual(['1:superseded', '2:deployed']);
+    await expectObjects(name, expectedObjects(name, true));
+  });
+
+  test('upgrade --force with storage.persistent false prunes the claim, and says so', async () => {
+    const r = await ok(['upgrade', name, '-n', ns.name, '-f', v1, '--set', 'storage.persistent=false,users[2].name=zaza', '--force']);
+    expect(r.stderr).toContain(`warning: upgrade deletes PersistentVolumeClaim ${ns.name}/pouet-mail and the mail in it (--force)`);
     expect(r.stderr).toContain('deleted PersistentVolumeClaim/pouet-mail (no longer in the release)');
     expect(await summary(name)).toEqual(['1:superseded', '2:superseded', '3:deployed']);
     await expectObjects(name, expectedObjects(name, false));
@@ -199,6 +210,14 @@ describe('mailagent deployer: install -> upgrade -> rollback -> uninstall', () =
     expect(await summary(name)).toEqual(['1:superseded', '2:superseded', '3:superseded', '4:deployed']);
     await expectObjects(name, expectedObjects(name, true));
     expect(await passwords(name)).toEqual(initial);
+  });
+
+  test('rollback to revision 3 (no persistent storage) is refused without --force: the claim stays', async () => {
+    const r = await mailagent(['rollback', name, '3', '-n', ns.name]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/rollback to revision 3 of release "pouet" would delete PersistentVolumeClaim \S+\/pouet-mail \(revision 3 has storage.persistent false\)[^]*pass --force/);
+    expect(await summary(name)).toEqual(['1:superseded', '2:superseded', '3:superseded', '4:deployed']);
+    await expectObjects(name, expectedObjects(name, true));
   });
 
   test('history, list, status and get show the release', async () => {
@@ -312,19 +331,48 @@ describe('mailagent deployer: install --wait on a plane without nodes', () => {
     await expectObjects('atomic', []);
   });
 
-  test('an interrupted install (pending-install left behind) blocks with the lock message; uninstall clears it', async () => {
-    // Simulate a crash: a record left in pending-install.
-    const r = mailagent(['install', 'crash', '-n', ns.name, '--set', 'domain=crash.test,users[0].name=a'], { MAILAGENT_TEST_HOLD_LOCK_MS: '15000' });
+  test('uninstall waits for nobody: refused while an install holds the lock; once the install is done, nothing is left', async () => {
+    const held = mailagent(['install', 'race', '-n', ns.name, '--set', 'domain=race.test,users[0].name=a'], { MAILAGENT_TEST_HOLD_LOCK_MS: '8000' });
+    await waitFor(async () => (await summary('race')).join() === '1:pending-install', 30_000, 'pending-install record');
+    const refused = await mailagent(['uninstall', 'race', '-n', ns.name]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/release "race" has an operation in progress \(pending-install since \S+\); wait for it, or run "mailagent uninstall race -n \S+ --force" if it was interrupted/);
+    noStack(refused);
+    expect((await held).code).toBe(0);
+    await expectObjects('race', expectedObjects('race', false));
+    await ok(['uninstall', 'race', '-n', ns.name]);
+    await expectObjects('race', []);
+    expect(await records('race')).toEqual([]);
+  }, 120_000);
+
+  test('an install or upgrade is refused while uninstall holds the lock; nothing is left after', async () => {
+    await ok(['install', 'gone', '-n', ns.name, '--set', 'domain=gone.test,users[0].name=a']);
+    const held = mailagent(['uninstall', 'gone', '-n', ns.name], { MAILAGENT_TEST_HOLD_LOCK_MS: '8000' });
+    await waitFor(async () => (await summary('gone')).join() === '1:deployed,2:uninstalling', 30_000, 'uninstalling record');
+    const upgrade = await mailagent(['upgrade', 'gone', '-n', ns.name, '--install', '--set', 'domain=gone.test,users[0].name=b']);
+    expect(upgrade.code).toBe(1);
+    expect(upgrade.stderr).toMatch(/release "gone" has an operation in progress \(uninstalling since \S+\)/);
+    expect((await held).code).toBe(0);
+    await expectObjects('gone', []);
+    expect(await records('gone')).toEqual([]);
+  }, 120_000);
+
+  test('an interrupted install (process killed, pending-install left behind) blocks everything but uninstall --force', async () => {
+    // A real crash: the install is killed while it holds the lock.
+    const child = spawn(BIN, ['install', 'crash', '-n', ns.name, '--set', 'domain=crash.test,users[0].name=a'], {
+      env: { ...process.env, KUBECONFIG: kubeconfigPath(), MAILAGENT_TEST_HOLD_LOCK_MS: '60000' }, stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.on('close', resolve));
     await waitFor(async () => (await summary('crash')).join() === '1:pending-install', 30_000, 'pending-install record');
+    child.kill('SIGKILL');
+    await exited;
     const blocked = await mailagent(['upgrade', 'crash', '-n', ns.name, '--reuse-values']);
     expect(blocked.code).toBe(1);
-    expect(blocked.stderr).toMatch(/release "crash" has an operation in progress \(pending-install since \S+\); wait for it, or run "mailagent uninstall crash -n \S+" if it was interrupted/);
-    await ok(['uninstall', 'crash', '-n', ns.name]);
+    expect(blocked.stderr).toMatch(/release "crash" has an operation in progress \(pending-install since \S+\); wait for it, or run "mailagent uninstall crash -n \S+ --force" if it was interrupted/);
+    expect((await mailagent(['uninstall', 'crash', '-n', ns.name])).code).toBe(1);
+    const forced = await ok(['uninstall', 'crash', '-n', ns.name, '--force']);
+    expect(forced.stderr).toMatch(/warning: revision 1 was pending-install since \S+; uninstalling over it \(--force\)/);
     expect(await records('crash')).toEqual([]);
-    const first = await r;
-    // the held install wakes up to find its record gone: it fails, and says why
-    expect(first.code).toBe(1);
-    expect(first.stderr).toMatch(/was changed by another operation while this one ran/);
-    await kubectl(['-n', ns.name, 'delete', KINDS, '-l', 'mailagent.localmail.dev/release=crash', '--wait=false']);
+    await expectObjects('crash', []);
   }, 120_000);
 });

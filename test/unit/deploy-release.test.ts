@@ -82,6 +82,6 @@ describe('pending lock message', () => {
   });
 
   it('suggests uninstall for an interrupted first install (nothing to roll back to)', () => {
-    expect(operationInProgressMessage(rel(1, 'pending-install'))).toMatch(/\(pending-install since .*\); wait for it, or run "mailagent uninstall pouet -n ns" if it was interrupted$/);
+    expect(operationInProgressMessage(rel(1, 'pending-install'))).toMatch(/\(pending-install since .*\); wait for it, or run "mailagent uninstall pouet -n ns --force" if it was interrupted$/);
   });
 });

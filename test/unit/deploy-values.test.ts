@@ -127,3 +127,40 @@ describe('values validation', () => {
     expect(() => resolveValues({ files: [], sets: [] })).toThrow(/values: invalid MailAgent:\n {2}domain: is required\n {2}users: is required/);
   });
 });
+
+describe('keys that name Object.prototype ("__proto__", "constructor")', () => {
+  const valid = 'domain: pouet.com\nusers:\n  - name: toto\n';
+  const protoFile = { source: 'evil.yaml', text: '__proto__:\n  domain: pouet.com\n  users:\n    - name: toto\n' };
+
+  it('a __proto__ map in a values file satisfies no required field: domain and users are missing, __proto__ is unknown', () => {
+    let err: unknown;
+    try { resolveValues({ files: [protoFile], sets: [] }); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).errors.map((e) => e.path).sort()).toEqual(['__proto__', 'domain', 'users']);
+    expect((err as ValidationError).errors.find((e) => e.path === '__proto__')?.message).toMatch(/^unknown field; allowed fields are domain, users/);
+  });
+
+  it.each([
+    '__proto__.polluted=1',
+    'users[0].__proto__.polluted=1',
+    'constructor.prototype.polluted=1',
+    'users[0].constructor.prototype.polluted=1',
+  ])('--set %s leaves Object.prototype alone and is refused as an unknown field', (arg) => {
+    const input = { files: [{ source: 'v.yaml', text: valid }], sets: [{ arg, asString: false }] };
+    expect(() => resolveValues(input)).toThrow(/unknown field/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
+  });
+
+  it('merging a file with a __proto__ key over another keeps it an own key, not a prototype', () => {
+    const merged = mergeValues(parseValuesFile({ source: 'a.yaml', text: valid }), parseValuesFile(protoFile));
+    expect(Object.hasOwn(merged, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(merged)).toBeNull();
+    expect(({} as Record<string, unknown>).domain).toBeUndefined();
+  });
+
+  it('a "constructor" or "toString" field is unknown, not taken for a schema', () => {
+    expect(() => validateValues({ domain: 'pouet.com', users: [{ name: 'toto' }], constructor: 1, toString: 'x' }, 'v'))
+      .toThrow(/constructor: unknown field[^]*toString: unknown field/);
+  });
+});

@@ -18,7 +18,9 @@ ${NAMESPACE_HELP}
       --wait             wait until the agent's Deployment is rolled out and available
       --timeout DURATION how long --wait waits (default 5m)
       --dry-run          render and validate with the API server; change nothing
-      --history-max N    keep at most N revisions (default 10; 0: no limit)`;
+      --history-max N    keep at most N revisions (default 10; 0: no limit)
+      --force            go back to a revision without persistent storage although that deletes the
+                         mail claim and the mail in it (refused without --force)`;
 
 export const rollbackCommand: Command = {
   name: 'rollback',
@@ -28,13 +30,14 @@ export const rollbackCommand: Command = {
     const { wait, timeout, 'dry-run': dryRun, 'history-max': historyMax } = ROLLOUT_OPTIONS;
     const { values, positionals } = parseCommandArgs(argv, {
       ...HELP_OPTION, ...NAMESPACE_OPTION, wait, timeout, 'dry-run': dryRun, 'history-max': historyMax,
+      force: { type: 'boolean' },
     }, usage, 2);
     if (values.help) { console.log(usage); return 0; }
     const name = releaseNameArg(positionals, usage);
     const revision = parseCount(positionals[1], 'REVISION', 0);
     const settings = rolloutSettings(values);
     const result = await withCluster(values.namespace, async (ctx) => {
-      const r = await rollback(ctx, name, { ...settings, revision });
+      const r = await rollback(ctx, name, { ...settings, revision, force: values.force ?? false });
       return isDryRun(r) ? r : status(ctx, name, r.version);
     });
     process.stdout.write(isDryRun(result) ? formatDryRun(result) : formatStatus(result));

@@ -14,8 +14,9 @@ const usage = `Usage: mailagent upgrade NAME -f values.yaml [--set PATH=VALUE]..
 
 Upgrades release NAME to new values: writes a new revision, applies the
 objects with server-side apply, and deletes the release's objects that are no
-longer rendered (e.g. the PersistentVolumeClaim when storage.persistent goes
-from true to false). Generated passwords stay the same; new users get new
+longer rendered. The mail claim (PersistentVolumeClaim) is deleted only with
+--force: storage.persistent going from true to false is refused without it,
+since the mail in the claim would be lost. Generated passwords stay the same; new users get new
 ones. The values are validated before anything is applied.
 
 Options:
@@ -26,7 +27,9 @@ ${VALUES_HELP}
   -i, --install          install the release if it does not exist yet
 ${ROLLOUT_HELP}
       --create-namespace with --install: create the namespace if it does not exist
-      --description TEXT the revision's description (default "Upgrade complete")`;
+      --description TEXT the revision's description (default "Upgrade complete")
+      --force            delete the mail claim (and the mail in it) when the new values turn
+                         storage.persistent off; refused without it`;
 
 export const upgradeCommand: Command = {
   name: 'upgrade',
@@ -39,6 +42,7 @@ export const upgradeCommand: Command = {
       install: { type: 'boolean', short: 'i' },
       'create-namespace': { type: 'boolean' },
       description: { type: 'string' },
+      force: { type: 'boolean' },
     }, usage, 1);
     if (values.help) { console.log(usage); return 0; }
     const name = releaseNameArg(positionals, usage);
@@ -50,7 +54,7 @@ export const upgradeCommand: Command = {
     const result = await withCluster(values.namespace, async (ctx) => {
       const r = await upgrade(ctx, name, {
         ...settings, values: input, install: values.install ?? false,
-        createNamespace: values['create-namespace'] ?? false, description: values.description,
+        createNamespace: values['create-namespace'] ?? false, description: values.description, force: values.force ?? false,
       });
       return isDryRun(r) ? r : status(ctx, name, r.version);
     });

@@ -28,6 +28,7 @@ function toOpenApi(s: Schema): OpenApi {
     out['x-kubernetes-validations'] = s.rules.map((r) => ({
       rule: r.rule,
       message: r.message,
+      ...(r.messageExpression ? { messageExpression: r.messageExpression } : {}),
       ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}),
     }));
   }

@@ -12,7 +12,12 @@ import type {
 
 export interface CelRule {
   rule: string;
+  /** The message; with messageExpression, the API server's fallback when that expression fails. */
   message: string;
+  /** CEL building the message from the value, so that it names it (CRD messageExpression). */
+  messageExpression?: string;
+  /** The same message in JavaScript (the twin of messageExpression). */
+  messageFor?: (self: never) => string;
   /** Relative path of the field the message is about (CRD fieldPath). */
   fieldPath?: string;
   /** The same rule in JavaScript, for offline validation. */
@@ -58,6 +63,17 @@ export const DURATION_PATTERN = '^([0-9]+(s|m|h|d))+$';
 
 const reservedList = RESERVED_USER_NAMES.map((n) => `'${n}'`).join(', ');
 
+/** Messages of the user-name rules; the CEL and JS messages prefix the offending name. */
+const RESERVED_NAME_MESSAGE = 'is a reserved system or role account name; choose another user name';
+const DUPLICATE_USER_MESSAGE = 'user names must be unique; remove or rename the duplicate user';
+
+/** The first user name, in list order, that another user has too. */
+function firstDuplicateName(users: readonly MailUser[]): string | undefined {
+  const count = new Map<string, number>();
+  for (const u of users) count.set(u.name, (count.get(u.name) ?? 0) + 1);
+  return users.find((u) => (count.get(u.name) ?? 0) > 1)?.name;
+}
+
 const secretKeyRef: Schema = {
   type: 'object',
   description: 'A key of a Secret in the MailAgent\'s namespace that holds this user\'s password.',
@@ -88,7 +104,10 @@ const user: Schema = {
       patternHint: 'lowercase letters, digits, ".", "_" and "-", starting with a letter, at most 32 characters',
       rules: [{
         rule: `!(self in [${reservedList}])`,
-        message: 'is a reserved system or role account name; choose another user name',
+        message: RESERVED_NAME_MESSAGE,
+        // The name matches USER_NAME_PATTERN (no quote to escape) when this rule fails.
+        messageExpression: `'"' + self + '": ${RESERVED_NAME_MESSAGE}'`,
+        messageFor: (self: string) => `"${self}": ${RESERVED_NAME_MESSAGE}`,
         holds: (self: string) => !(RESERVED_USER_NAMES as readonly string[]).includes(self),
       }],
     },
@@ -127,8 +146,11 @@ const specProperties = props<MailAgentSpec>({
     items: user,
     rules: [{
       rule: 'self.all(u, self.exists_one(v, v.name == u.name))',
-      message: 'user names must be unique; remove or rename the duplicate user',
-      holds: (self: MailUser[]) => new Set(self.map((u) => u.name)).size === self.length,
+      message: DUPLICATE_USER_MESSAGE,
+      // The first user (in list order) whose name is not unique, as the JS twin picks it.
+      messageExpression: `'user name "' + self.filter(u, !self.exists_one(v, v.name == u.name))[0].name + '" appears more than once; ${DUPLICATE_USER_MESSAGE}'`,
+      messageFor: (self: MailUser[]) => `user name "${firstDuplicateName(self) ?? ''}" appears more than once; ${DUPLICATE_USER_MESSAGE}`,
+      holds: (self: MailUser[]) => firstDuplicateName(self) === undefined,
     }],
   },
   tls: {

@@ -76,7 +76,8 @@ export function checkSchema(value: unknown, schema: Schema, path: string, out: F
   if (out.every((e) => !e.path.startsWith(path))) {
     for (const rule of schema.rules ?? []) {
       if (!(rule.holds as (self: unknown) => boolean)(value)) {
-        out.push({ path: `${path}${rule.fieldPath ?? ''}`, message: rule.message });
+        const message = rule.messageFor ? (rule.messageFor as (self: unknown) => string)(value) : rule.message;
+        out.push({ path: `${path}${rule.fieldPath ?? ''}`, message });
       }
     }
   }

@@ -12,6 +12,8 @@ import {
   MAILAGENT_CRD_NAME, installMailAgentCrd, k8s, kubeConfig, kubectl, kubectlOk, repoPath, run, waitFor,
   withNamespace,
 } from './support/cluster.js';
+import type { ValidationError } from '../../src/api/errors.js';
+import { validateSpec } from '../../src/api/validate.js';
 
 const GROUP = 'localmail.dev';
 const VERSION = 'v1alpha1';
@@ -37,8 +39,6 @@ function crdFacts() {
     domainDescription: spec.properties.domain.description as string,
     usersDescription: users.description as string,
     userNamePattern: userName.pattern as string,
-    reservedMessage: only(userName['x-kubernetes-validations'], 'spec.users[].name'),
-    uniqueMessage: only(users['x-kubernetes-validations'], 'spec.users'),
     nameMessage: only(root['x-kubernetes-validations'], 'the MailAgent (metadata.name)'),
     columns: (version.additionalPrinterColumns as Json[])
       .filter((c) => !c.priority)
@@ -112,17 +112,25 @@ describe('MailAgent CRD on a real API server', () => {
       expect(err).toContain(`should match '${facts.userNamePattern}'`);
     });
 
-    test.each(['root', 'postmaster'])('reserved user name %j', async (user) => {
-      const err = await rejected({ domain: 'pouet.com', users: [{ name: user }, { name: 'toto' }] });
-      expect(err).toContain('spec.users[0].name: Invalid value');
-      expect(err).toContain(facts.reservedMessage);
+    // The API server evaluates the CRD's messageExpression: its message names the value,
+    // and is the same text as the offline validator's (validateSpec, the JS twin).
+    const offline = (spec: Json): string => {
+      try { validateSpec(spec); } catch (e) { return (e as ValidationError).errors.map((x) => x.message).join('\n'); }
+      throw new Error('the offline validator accepted it');
+    };
+
+    test.each(['root', 'postmaster', 'administrator'])('reserved user name %j: the message echoes it', async (user) => {
+      const spec = { domain: 'pouet.com', users: [{ name: 'toto' }, { name: user }] };
+      const err = squash(await rejected(spec));
+      expect(err).toContain(`spec.users[1].name: Invalid value: "string": "${user}": is a reserved system or role account name; choose another user name`);
+      expect(err).toContain(offline(spec));
     });
 
-    test('duplicate user names', async () => {
-      expect(facts.uniqueMessage).toMatch(/unique/);
-      const err = await rejected({ domain: 'pouet.com', users: [{ name: 'toto' }, { name: 'tutu' }, { name: 'toto' }] });
-      expect(err).toContain('spec.users: Invalid value');
-      expect(err).toContain(facts.uniqueMessage);
+    test('duplicate user names: the message names the duplicate', async () => {
+      const spec = { domain: 'pouet.com', users: [{ name: 'toto' }, { name: 'tutu' }, { name: 'zaza' }, { name: 'tutu' }] };
+      const err = squash(await rejected(spec));
+      expect(err).toContain('spec.users: Invalid value: "array": user name "tutu" appears more than once; user names must be unique; remove or rename the duplicate user');
+      expect(err).toContain(offline(spec));
     });
 
     test('a name too long to prefix the owned objects', async () => {
@@ -138,7 +146,7 @@ describe('MailAgent CRD on a real API server', () => {
       expect(e).toBeInstanceOf(k8s.ApiException);
       const ex = e as k8s.ApiException<string>;
       expect(ex.code).toBe(422);
-      expect(ex.body).toContain(facts.uniqueMessage);
+      expect(ex.body).toContain('user name \\"toto\\" appears more than once');
     });
   });
 

@@ -93,7 +93,7 @@ describe('mailagent deployer: bad input applies nothing', () => {
     expect(r.stderr).toMatch(/values \(-f .*bad\.yaml, --set\): invalid MailAgent:/);
     expect(r.stderr).toMatch(/^ {2}domain: "Pouet\.com": must be a lowercase RFC 1123 domain/m);
     expect(r.stderr).toMatch(/^ {2}users\[1\]\.name: "Root": must be lowercase letters/m);
-    expect(r.stderr).toMatch(/^ {2}users\[2\]\.name: is a reserved system or role account name/m);
+    expect(r.stderr).toMatch(/^ {2}users\[2\]\.name: "postmaster": is a reserved system or role account name/m);
     expect(r.stderr).toMatch(/^ {2}relay: unknown field/m);
     noStack(r);
     expect(await records('bad')).toEqual([]);

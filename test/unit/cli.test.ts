@@ -57,8 +57,8 @@ describe('mailagent CLI', () => {
   const cases: Record<string, RegExp> = {
     'bad-domain': /spec\.domain: "Pouet\.com": must be a lowercase RFC 1123 domain/,
     'bad-user': /spec\.users\[1\]\.name: "Root": must be lowercase letters/,
-    'reserved-user': /spec\.users\[0\]\.name: is a reserved system or role account name/,
-    'duplicate-user': /spec\.users: user names must be unique/,
+    'reserved-user': /spec\.users\[0\]\.name: "postmaster": is a reserved system or role account name; choose another user name/,
+    'duplicate-user': /spec\.users: user name "toto" appears more than once; user names must be unique/,
     'unknown-field': /spec\.relay: unknown field; allowed fields are domain, users/,
     'missing-password-key': /spec\.users\[0\]\.passwordSecretRef\.key: is required/,
     malformed: /malformed\.yaml: not valid YAML/,

@@ -28,7 +28,10 @@ describe('crds/mailagent.yaml', () => {
   it('carries descriptions, patterns and the CEL rules', () => {
     const users = at(schema, 'properties', 'spec', 'properties', 'users') as Obj;
     expect(users.description).toMatch(/Login accounts/);
-    expect(users['x-kubernetes-validations']).toEqual([expect.objectContaining({ message: expect.stringMatching(/unique/) as unknown })]);
+    expect(users['x-kubernetes-validations']).toEqual([expect.objectContaining({
+      message: expect.stringMatching(/unique/) as unknown,
+      messageExpression: expect.stringContaining('appears more than once') as unknown,
+    })]);
     const name = at(users, 'items', 'properties', 'name') as Obj;
     expect(name.pattern).toBe('^[a-z][a-z0-9._-]{0,31}$');
     expect(JSON.stringify(name['x-kubernetes-validations'])).toContain("'postmaster'");

@@ -1,4 +1,6 @@
 /** What every `mailagent` subcommand provides; main.ts loads them lazily. */
+import { UserError } from '../api/errors.js';
+
 export interface Command {
   name: string;
   summary: string;
@@ -7,7 +9,7 @@ export interface Command {
 }
 
 /** A user error in the command line itself: printed with the usage, exit 1. */
-export class UsageError extends Error {
+export class UsageError extends UserError {
   constructor(message: string, readonly usage?: string) {
     super(message);
     this.name = 'UsageError';

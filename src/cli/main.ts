@@ -3,7 +3,7 @@
  * deploy modules. Commands are imported lazily so that offline ones (synth,
  * template, crd) start without loading the Kubernetes client.
  */
-import { InputError, ValidationError } from '../api/errors.js';
+import { UserError } from '../api/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 
@@ -55,8 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`mailagent ${name}: ${err.message}${err.usage ? `\n\n${err.usage}` : ''}`);
       return 1;
     }
-    if (err instanceof ValidationError || err instanceof InputError || (err as { userError?: boolean }).userError) {
-      console.error(`mailagent ${name}: ${(err as Error).message}`);
+    if (err instanceof UserError) {
+      console.error(`mailagent ${name}: ${err.message}`);
       return 1;
     }
     console.error(`mailagent ${name}: internal error: ${process.env.MAILAGENT_DEBUG ? (err as Error).stack ?? String(err) : String(err)}`);

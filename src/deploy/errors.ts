@@ -1,14 +1,13 @@
 /**
- * Errors of the deployer's verbs. DeployError is a user error (the CLI prints
+ * Errors of the deployer's verbs. DeployError is a UserError (the CLI prints
  * its message and exits 1, no stack trace); toUserError turns what the API
  * server or the network said into one, naming what was being done.
  */
-import { ValidationError, InputError } from '../api/errors.js';
+import { UserError } from '../api/errors.js';
 import { KubeApiError } from '../kube/errors.js';
 import { InputProblem } from '../render/cluster-inputs.js';
 
-export class DeployError extends Error {
-  readonly userError = true;
+export class DeployError extends UserError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'DeployError';
@@ -29,7 +28,7 @@ function networkCode(err: unknown): string | undefined {
 
 /** User-facing errors pass through; API and network failures become DeployErrors; bugs stay as they are. */
 export function toUserError(err: unknown, server?: string): unknown {
-  if (err instanceof DeployError || err instanceof ValidationError || err instanceof InputError) return err;
+  if (err instanceof UserError) return err;
   if (err instanceof InputProblem) return new DeployError(err.message, { cause: err });
   if (err instanceof KubeApiError) {
     const hint = err.code === 401 || err.code === 403 ? ' (check your kubeconfig credentials and RBAC permissions)' : '';

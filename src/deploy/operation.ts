@@ -23,6 +23,16 @@ export interface WaitSettings {
   timeoutMs: number;
 }
 
+/** What install, upgrade and rollback take from the command line (src/cli/deploy-flags.ts builds it). */
+export interface RolloutSettings extends WaitSettings {
+  /** On failure, undo: remove a failed install, roll a failed upgrade back. */
+  atomic: boolean;
+  /** Render and server-side dry-run apply; store nothing. */
+  dryRun: boolean;
+  /** Keep at most this many revisions (0: no limit). */
+  historyMax: number;
+}
+
 /** The release name is the agent's name, so it obeys the same rule. */
 export function notFound(name: string, namespace: string): DeployError {
   return new DeployError(`release "${name}" not found in namespace ${namespace}; see "mailagent list -n ${namespace}" (or -A for all namespaces)`);

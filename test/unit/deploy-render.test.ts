@@ -3,11 +3,12 @@ import { parseAllDocuments } from 'yaml';
 import { resolveSpec } from '../../src/api/index.js';
 import { synthMailAgent } from '../../src/constructs/index.js';
 import type { KubeObject } from '../../src/kube/apply.js';
+import { UserError } from '../../src/api/errors.js';
 import { DeployError, toUserError } from '../../src/deploy/errors.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { InputProblem } from '../../src/render/cluster-inputs.js';
 import { checkReleaseName } from '../../src/deploy/release.js';
-import { parseCount, parseDuration, rolloutSettings } from '../../src/deploy/options.js';
+import { parseCount, parseDuration, rolloutSettings } from '../../src/cli/deploy-flags.js';
 import { MANAGED_BY, RELEASE_LABEL } from '../../src/deploy/release.js';
 import { manifestOf, redact, releaseLabels } from '../../src/deploy/manifest.js';
 import { describeRelease } from '../../src/deploy/status.js';
@@ -74,7 +75,9 @@ describe('options', () => {
 
 describe('user errors', () => {
   it('turns API, input and network failures into DeployErrors, leaves bugs alone', () => {
-    expect(toUserError(new KubeApiError(403, 'Forbidden', 'apply Service ns/x: forbidden'))).toMatchObject({ userError: true, message: expect.stringMatching(/forbidden \(check your kubeconfig credentials and RBAC/) });
+    const forbidden = toUserError(new KubeApiError(403, 'Forbidden', 'apply Service ns/x: forbidden'));
+    expect(forbidden).toBeInstanceOf(UserError);
+    expect(forbidden).toMatchObject({ message: expect.stringMatching(/forbidden \(check your kubeconfig credentials and RBAC/) });
     expect(toUserError(new InputProblem('spec.tls.secretName', 'Secret ns/t not found', 'TLSSecretMissing'))).toBeInstanceOf(DeployError);
     const net = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
     expect((toUserError(new Error('list release records', { cause: net }), 'https://x:6443') as Error).message).toBe(

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { getRelease } from '../../deploy/get.js';
-import { NAMESPACE_HELP, NAMESPACE_OPTION, parseCount, releaseNameArg } from '../../deploy/options.js';
+import { NAMESPACE_HELP, NAMESPACE_OPTION, parseCount, releaseNameArg } from '../deploy-flags.js';
 import { formatData } from '../../deploy/output.js';
 import { withCluster } from '../../deploy/session.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';

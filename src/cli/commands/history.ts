@@ -1,5 +1,5 @@
 import { history } from '../../deploy/history.js';
-import { NAMESPACE_HELP, NAMESPACE_OPTION, parseCount, releaseNameArg } from '../../deploy/options.js';
+import { NAMESPACE_HELP, NAMESPACE_OPTION, parseCount, releaseNameArg } from '../deploy-flags.js';
 import { formatData, formatHistory, releaseSummary } from '../../deploy/output.js';
 import { withCluster } from '../../deploy/session.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';

@@ -2,7 +2,7 @@ import { install } from '../../deploy/install.js';
 import {
   NAMESPACE_HELP, NAMESPACE_OPTION, ROLLOUT_HELP, ROLLOUT_OPTIONS, VALUES_HELP, VALUES_OPTIONS,
   releaseNameArg, rolloutSettings, valuesInput,
-} from '../../deploy/options.js';
+} from '../deploy-flags.js';
 import { formatDryRun, formatStatus, isDryRun } from '../../deploy/output.js';
 import { withCluster } from '../../deploy/session.js';
 import { status } from '../../deploy/status.js';

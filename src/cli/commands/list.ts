@@ -1,5 +1,5 @@
 import { list } from '../../deploy/list.js';
-import { NAMESPACE_HELP, NAMESPACE_OPTION } from '../../deploy/options.js';
+import { NAMESPACE_HELP, NAMESPACE_OPTION } from '../deploy-flags.js';
 import { formatData, formatList, releaseSummary } from '../../deploy/output.js';
 import { withCluster } from '../../deploy/session.js';
 import { UsageError } from '../command.js';

@@ -1,4 +1,4 @@
-import { NAMESPACE_HELP, NAMESPACE_OPTION, ROLLOUT_OPTIONS, parseCount, releaseNameArg, rolloutSettings } from '../../deploy/options.js';
+import { NAMESPACE_HELP, NAMESPACE_OPTION, ROLLOUT_OPTIONS, parseCount, releaseNameArg, rolloutSettings } from '../deploy-flags.js';
 import { formatDryRun, formatStatus, isDryRun } from '../../deploy/output.js';
 import { rollback } from '../../deploy/rollback.js';
 import { withCluster } from '../../deploy/session.js';

@@ -1,4 +1,4 @@
-import { NAMESPACE_HELP, NAMESPACE_OPTION, parseCount, releaseNameArg } from '../../deploy/options.js';
+import { NAMESPACE_HELP, NAMESPACE_OPTION, parseCount, releaseNameArg } from '../deploy-flags.js';
 import { formatData, formatStatus, releaseSummary } from '../../deploy/output.js';
 import { withCluster } from '../../deploy/session.js';
 import { status } from '../../deploy/status.js';

@@ -1,4 +1,4 @@
-import { NAMESPACE_OPTION, VALUES_HELP, VALUES_OPTIONS, releaseNameArg, valuesInput } from '../../deploy/options.js';
+import { NAMESPACE_OPTION, VALUES_HELP, VALUES_OPTIONS, releaseNameArg, valuesInput } from '../deploy-flags.js';
 import { template } from '../../deploy/template.js';
 import { resolveValues } from '../../deploy/values.js';
 import { toYamlStream } from '../../render/offline.js';

@@ -1,4 +1,4 @@
-import { NAMESPACE_HELP, NAMESPACE_OPTION, releaseNameArg } from '../../deploy/options.js';
+import { NAMESPACE_HELP, NAMESPACE_OPTION, releaseNameArg } from '../deploy-flags.js';
 import { withCluster } from '../../deploy/session.js';
 import { uninstall } from '../../deploy/uninstall.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';

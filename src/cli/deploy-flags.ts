@@ -1,13 +1,16 @@
 /**
- * Command-line options shared by the deployer's commands (parsed with
- * src/cli/args.ts): values flags as Helm's (-f, --set, --set-string),
- * namespace, --timeout durations, --history-max, and reading values files.
+ * Command-line flags shared by the deployer's commands (parsed with args.ts),
+ * as Helm's pkg/cmd/flags.go: the flag specs, their help text, and turning
+ * them into the typed settings the deploy layer takes (values flags -f,
+ * --set, --set-string read into a ValuesInput; --timeout durations;
+ * --history-max). Usage errors are raised here, never in src/deploy.
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../api/errors.js';
-import { UsageError } from '../cli/command.js';
-import { DEFAULT_HISTORY_MAX } from './retention.js';
-import type { ValuesFile, ValuesInput } from './values.js';
+import type { RolloutSettings } from '../deploy/operation.js';
+import { DEFAULT_HISTORY_MAX } from '../deploy/retention.js';
+import type { ValuesFile, ValuesInput } from '../deploy/values.js';
+import { UsageError } from './command.js';
 
 export const NAMESPACE_OPTION = { namespace: { type: 'string', short: 'n' } } as const;
 
@@ -108,7 +111,7 @@ export interface RolloutFlags {
   'history-max'?: string | undefined;
 }
 
-export function rolloutSettings(flags: RolloutFlags): { wait: boolean; timeoutMs: number; atomic: boolean; dryRun: boolean; historyMax: number } {
+export function rolloutSettings(flags: RolloutFlags): RolloutSettings {
   const atomic = flags.atomic ?? false;
   return {
     // As Helm: --atomic implies --wait (a failure it could undo must be seen).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # the peer functions are called by name ("$peer" below)
 # Install the peers bench/peers-bench.mjs measures us against, pinned, into
 # ${MAILAGENT_CACHE_DIR:-~/.cache/local-mail-agent}/peers (a no-op when there):
 #   MailDev    npm install maildev@$MAILDEV_VERSION       -> peers/maildev/node_modules

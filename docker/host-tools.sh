@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the host tools the image scripts and the container tests need, with
-# apt, only when they are missing. Usage: host-tools.sh podman|test-clients...
+# apt, only when they are missing. Usage: host-tools.sh podman|test-clients|lint...
 #   podman        podman + runc + debootstrap (build and run the image offline)
 #   test-clients  swaks (+ Net::SSLeay for TLS), curl, python3, openssl
+#   lint          shellcheck (npm run lint checks every shell script)
 set -euo pipefail
 
 need=()
@@ -26,7 +27,10 @@ for group in "$@"; do
       want python3 python3
       want openssl openssl
       ;;
-    *) echo "host-tools.sh: unknown group '$group' (podman|test-clients)" >&2; exit 2 ;;
+    lint)
+      want shellcheck shellcheck
+      ;;
+    *) echo "host-tools.sh: unknown group '$group' (podman|test-clients|lint)" >&2; exit 2 ;;
   esac
 done
 

@@ -6,7 +6,7 @@
 # or skipped test makes it exit non-zero.
 # Usage: npm test [-- PROJECT...]   (projects: unit e2e container node; default all)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning'
 results=test-results
 rm -rf "$results" && mkdir -p "$results"
@@ -24,7 +24,7 @@ check() { # name, command...: a static check counts as one test
 # What the suites need on a fresh machine; each step is a no-op when done before.
 if [ -z "${MAILAGENT_SKIP_SETUP:-}" ]; then
   echo "== setup: host tools (apt, only what is missing), control-plane binaries (cached)"
-  bash docker/host-tools.sh podman test-clients || echo "   host tools could not be installed: the container suite will say why"
+  bash docker/host-tools.sh podman test-clients lint || echo "   host tools could not be installed: the container suite will say why"
   if [ -z "${KUBECONFIG:-}" ]; then
     bash test/cluster/build.sh || echo "   control-plane build failed: the e2e suite will say why"
   fi
@@ -32,7 +32,7 @@ fi
 
 check build npm run --silent build
 check typecheck npx tsc --noEmit
-check lint npx eslint .
+check lint npm run --silent lint
 
 # Each project is counted by test/count-jest.mjs from jest's whole report and exit status:
 # a failing hook or a suite that cannot load fails the run even with no failed test,

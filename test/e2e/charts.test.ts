@@ -196,7 +196,7 @@ describe('charts on the API server', () => {
     // The CRD's CEL rule (unique user names) has no JSON Schema twin: the API server refuses, helm fails.
     const same = await helm(['install', 'same', AGENTS_CHART, '-n', ns.name, '--set', 'agent.name=same,agent.domain=same.test,agent.users[0].name=a,agent.users[1].name=a']);
     expect(same.code).not.toBe(0);
-    expect(same.stderr).toMatch(/user names must be unique/);
+    expect(same.stderr).toMatch(/user name "a" appears more than once; user names must be unique/);
     for (const release of ['bad', 'dup', 'same']) expect(await mailAgents(release)).toEqual([]);
     expect((await helm(['list', '-n', ns.name, '-q'])).stdout.split('\n')).not.toContain('bad');
   });

@@ -4,11 +4,12 @@
  * client-side validator (validate.ts walks it). Each CEL rule carries a JS
  * twin so that the CLI reports exactly what the API server would.
  */
-import { MAX_USERS, RESERVED_USER_NAMES } from './defaults.js';
+import { MAX_LIFETIME_DAYS, MAX_LIFETIME_SECONDS, MAX_USERS, RESERVED_USER_NAMES } from './defaults.js';
 import type {
   AuthSpec, ImapSpec, MailAgentSpec, MailAgentStatus, MailUser, NodePorts, ResourceList,
   ResourcesSpec, SecretKeyRef, ServiceSpec, StorageSpec, TlsSpec,
 } from './types.js';
+import { parseDurationMs } from './resolve.js';
 
 export interface CelRule {
   rule: string;
@@ -55,6 +56,22 @@ export const SECRET_NAME_PATTERN = `^${DNS_LABEL}(\\.${DNS_LABEL})*$`;
 export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
 export const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$';
 export const DURATION_PATTERN = '^([0-9]+(s|m|h|d))+$';
+
+/**
+ * spec.lifetime in seconds, summed in CEL. A part longer than 10 characters
+ * (over 9 digits) is refused before int() could overflow; the sum is bounded.
+ */
+const LIFETIME_PART = '[0-9]+[smhd]';
+const lifetimeRule: CelRule = {
+  rule: `self.findAll('${LIFETIME_PART}').all(p, p.size() <= 10) && self.findAll('${LIFETIME_PART}')`
+    + ".map(p, int(p.substring(0, p.size() - 1)) * (p.endsWith('d') ? 86400 : p.endsWith('h') ? 3600 : p.endsWith('m') ? 60 : 1))"
+    + `.sum() <= ${MAX_LIFETIME_SECONDS}`,
+  message: `must be at most ${MAX_LIFETIME_DAYS}d; choose a shorter lifetime or remove it (never expire)`,
+  holds: (self: string) => {
+    const parts = [...self.matchAll(new RegExp(LIFETIME_PART, 'g'))].map((m) => m[0]);
+    return parts.every((p) => p.length <= 10) && parseDurationMs(self) <= MAX_LIFETIME_SECONDS * 1000;
+  },
+};
 
 const reservedList = RESERVED_USER_NAMES.map((n) => `'${n}'`).join(', ');
 
@@ -208,7 +225,8 @@ const specProperties = props<MailAgentSpec>({
     type: 'string', pattern: DURATION_PATTERN, maxLength: 32,
     patternHint: 'a duration such as "2h", "90m" or "7d"',
     description: 'Delete this MailAgent (and all it owns) this long after its creation, e.g. "8h" or "7d". '
-      + 'For per-branch environments that must not leak. Default: never.',
+      + `For per-branch environments that must not leak. At most ${MAX_LIFETIME_DAYS}d. Default: never.`,
+    rules: [lifetimeRule],
   },
 });
 

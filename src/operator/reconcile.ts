@@ -5,6 +5,7 @@
  * Secret never leaves a half-applied agent (it gets Degraded=True instead).
  */
 import * as k8s from '@kubernetes/client-node';
+import { MAX_LIFETIME_SECONDS } from '../api/defaults.js';
 import { ValidationError } from '../api/errors.js';
 import { parseDurationMs, resolveSpec } from '../api/resolve.js';
 import type { ResolvedSpec } from '../api/resolve.js';
@@ -105,9 +106,16 @@ export class Reconciler {
     }
   }
 
+  /**
+   * When spec.lifetime runs out. A lifetime beyond MAX_LIFETIME_DAYS (stored
+   * before the schema bounded it) has no expiry here: validation reports it.
+   */
   private expiry(agent: MailAgent): Date | undefined {
-    if (!agent.spec.lifetime || !agent.metadata.creationTimestamp) return undefined;
-    return new Date(new Date(agent.metadata.creationTimestamp).getTime() + parseDurationMs(agent.spec.lifetime));
+    if (typeof agent.spec.lifetime !== 'string' || !agent.metadata.creationTimestamp) return undefined;
+    const lifetimeMs = parseDurationMs(agent.spec.lifetime);
+    if (!(lifetimeMs <= MAX_LIFETIME_SECONDS * 1000)) return undefined;
+    const at = new Date(new Date(agent.metadata.creationTimestamp).getTime() + lifetimeMs);
+    return Number.isNaN(at.getTime()) ? undefined : at;
   }
 
   private async expire(agent: MailAgent, log: Logger): Promise<void> {

@@ -13,7 +13,7 @@ import { serveProbes } from './http-server.js';
 import { LeaderElector } from './leader-election.js';
 import { Logger } from './log.js';
 import { OperatorMetrics } from './metrics.js';
-import { Reconciler } from './reconcile.js';
+import { countedReconcile, Reconciler } from './reconcile.js';
 import { countRequests } from './request-counter.js';
 import { Watches } from './watches.js';
 import { WorkQueue } from './work-queue.js';
@@ -93,19 +93,7 @@ export class Operator {
     const events = new EventRecorder(core, this.log, this.metrics);
     const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log });
 
-    const queue = new WorkQueue(async (key) => {
-      const started = process.hrtime.bigint();
-      try {
-        const r = await reconciler.reconcile(key);
-        this.metrics.reconciles.inc({ result: 'success' });
-        return r;
-      } catch (err) {
-        this.metrics.reconciles.inc({ result: 'error' });
-        throw err;
-      } finally {
-        this.metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      }
-    }, { concurrency: this.opts.concurrency, baseDelayMs: 500, maxDelayMs: 300_000 }, (key, err, retryInMs) => {
+    const queue = new WorkQueue(countedReconcile(reconciler, this.metrics), { concurrency: this.opts.concurrency, baseDelayMs: 500, maxDelayMs: 300_000 }, (key, err, retryInMs) => {
       this.log.error('reconcile failed; will retry', { mailagent: key, error: (err as Error).message, retryInMs });
     });
     this.queue = queue;

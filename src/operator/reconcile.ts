@@ -14,7 +14,7 @@ import type { MailAgent, MailAgentStatus } from '../api/types.js';
 import { validateSpec } from '../api/validate.js';
 import { applyObject } from '../kube/apply.js';
 import type { KubeObject } from '../kube/apply.js';
-import { isNotFound, kubeError } from '../kube/errors.js';
+import { isNotFound, KubeApiError, kubeError } from '../kube/errors.js';
 import { objectKey } from '../kube/owned-kinds.js';
 import { containsDesired } from '../kube/subset.js';
 import { InputProblem, renderWithClusterInputs, resolveClusterInputs } from '../render/cluster-inputs.js';
@@ -48,9 +48,20 @@ export interface ReconcilerDeps {
   now?: () => Date;
 }
 
+/** What one reconcile did: the label of mailagent_reconcile_total (counted once, by the caller). */
+export type ReconcileOutcome = 'applied' | 'unchanged' | 'problem' | 'expired' | 'gone';
+
 export interface ReconcileResult {
+  outcome: ReconcileOutcome;
   requeueAfterMs?: number;
 }
+
+/**
+ * HTTP statuses of an API server that refused a write for what it contains
+ * (validation, admission, quota): the spec must change, so they are reported
+ * on the MailAgent (Degraded/ApplyRejected) rather than retried as errors.
+ */
+const REFUSAL_CODES: ReadonlySet<number> = new Set([400, 403, 422]);
 
 const PROBLEM_RETRY_MS = 15_000;
 
@@ -68,14 +79,14 @@ export class Reconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const agent = this.deps.view.agent(namespace, name);
-    if (!agent || agent.metadata.deletionTimestamp) return {};
+    if (!agent || agent.metadata.deletionTimestamp) return { outcome: 'gone' };
     const log = this.deps.log.child({ mailagent: key });
     const now = this.now();
 
     const expiry = this.expiry(agent);
     if (expiry && expiry.getTime() <= now.getTime()) {
       await this.expire(agent, log);
-      return {};
+      return { outcome: 'expired' };
     }
 
     let spec: ResolvedSpec | undefined;
@@ -85,22 +96,25 @@ export class Reconciler {
       const objects = this.desiredObjects(agent, spec, inputs);
       await this.checkConflicts(agent, objects);
       const changed = await this.applyIfChanged(objects);
+      // Every time, from the cache: a prune cut short (failure, restart) is
+      // retried, and costs no request when nothing is stale.
+      await this.prune(agent, objects, log);
       if (changed) {
-        await this.prune(agent, objects, log);
         if (inputs.tlsGenerated) {
           await this.deps.events.emit(agent, 'Normal', 'CertificateGenerated', `generated a self-signed certificate for ${spec.domain} in Secret ${name}-tls`);
         }
         log.info('applied', { objects: objects.length });
       }
       await this.writeStatus(agent, spec, undefined, expiry, now);
-      return expiry ? { requeueAfterMs: expiry.getTime() - now.getTime() } : {};
+      const outcome = changed ? 'applied' : 'unchanged';
+      return expiry ? { outcome, requeueAfterMs: expiry.getTime() - now.getTime() } : { outcome };
     } catch (err) {
-      if (err instanceof InputProblem || err instanceof ValidationError || err instanceof ConflictProblem) {
+      if (err instanceof InputProblem || err instanceof ValidationError || err instanceof ConflictProblem || err instanceof ApplyRejected) {
         const problem = toProblem(err);
         log.warn('cannot reconcile: input problem', { reason: problem.reason, problem: problem.message });
         await this.writeStatus(agent, spec, problem, expiry, now);
         await this.deps.events.emit(agent, 'Warning', problem.reason, problem.message);
-        return { requeueAfterMs: PROBLEM_RETRY_MS };
+        return { outcome: 'problem', requeueAfterMs: PROBLEM_RETRY_MS };
       }
       throw err;
     }
@@ -162,19 +176,34 @@ export class Reconciler {
   /**
    * Applies the objects whose live copy (from the watch cache) lacks some of
    * our fields: missing, edited or never applied. A resync of an unchanged
-   * agent therefore sends no write at all.
+   * agent therefore sends no write at all. Every such object is first sent
+   * as a dry run: if the API server refuses one (say, memory requests above
+   * the limit, a node port taken), nothing is applied and the agent is not
+   * left half-changed.
    */
   private async applyIfChanged(objects: KubeObject[]): Promise<boolean> {
-    let changed = false;
-    for (const o of objects) {
+    const stale = objects.filter((o) => {
       const live = this.deps.view.child(o.kind, o.metadata.namespace ?? '', o.metadata.name);
-      if (live && containsDesired(live, o)) continue;
-      await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER });
-      this.deps.metrics.apiWrites.inc({ verb: 'apply', resource: o.kind });
-      changed = true;
+      return !(live && containsDesired(live, o));
+    });
+    for (const o of stale) {
+      await this.applyOrRefuse(o, true);
+      this.deps.metrics.apiWrites.inc({ verb: 'dry-run', resource: o.kind });
     }
-    if (!changed) this.deps.metrics.reconciles.inc({ result: 'unchanged' });
-    return changed;
+    for (const o of stale) {
+      await this.applyOrRefuse(o, false);
+      this.deps.metrics.apiWrites.inc({ verb: 'apply', resource: o.kind });
+    }
+    return stale.length > 0;
+  }
+
+  private async applyOrRefuse(o: KubeObject, dryRun: boolean): Promise<void> {
+    try {
+      await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER, dryRun });
+    } catch (err) {
+      if (err instanceof KubeApiError && REFUSAL_CODES.has(err.code)) throw new ApplyRejected(err.message);
+      throw err;
+    }
   }
 
   private async prune(agent: MailAgent, objects: KubeObject[], log: Logger): Promise<void> {
@@ -240,6 +269,14 @@ export class Reconciler {
   }
 }
 
+/** The API server refused one of the agent's objects; its message says why. */
+export class ApplyRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApplyRejected';
+  }
+}
+
 export class ConflictProblem extends Error {
   constructor(message: string) {
     super(message);
@@ -247,9 +284,30 @@ export class ConflictProblem extends Error {
   }
 }
 
-function toProblem(err: InputProblem | ValidationError | ConflictProblem): { reason: string; message: string } {
+function toProblem(err: InputProblem | ValidationError | ConflictProblem | ApplyRejected): { reason: string; message: string } {
   if (err instanceof InputProblem) return { reason: err.reason, message: err.message };
+  if (err instanceof ApplyRejected) return { reason: 'ApplyRejected', message: `the API server refused to ${err.message}; change the spec so that the object is valid` };
   if (err instanceof ValidationError) return { reason: 'InvalidSpec', message: err.errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
   return { reason: 'ObjectConflict', message: err.message };
 }
 
+
+/**
+ * The work queue's handler: runs one reconcile and counts it once in
+ * mailagent_reconcile_total (by outcome, or "error") and its duration.
+ */
+export function countedReconcile(reconciler: Pick<Reconciler, 'reconcile'>, metrics: OperatorMetrics): (key: string) => Promise<ReconcileResult> {
+  return async (key) => {
+    const started = process.hrtime.bigint();
+    try {
+      const r = await reconciler.reconcile(key);
+      metrics.reconciles.inc({ result: r.outcome });
+      return r;
+    } catch (err) {
+      metrics.reconciles.inc({ result: 'error' });
+      throw err;
+    } finally {
+      metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+}

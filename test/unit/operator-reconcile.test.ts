@@ -1,0 +1,89 @@
+/**
+ * The Reconciler against an in-memory cluster (support/fake-cluster.ts):
+ * pruning, refused applies and metrics (issue 12 items 3, 4, 15a).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { countedReconcile } from '../../src/operator/reconcile.js';
+import { FakeApiException, FakeCluster, markDeploymentAvailable } from './support/fake-cluster.js';
+
+const base = { domain: 'pouet.com', users: [{ name: 'toto' }] };
+
+async function readyAgent(): Promise<FakeCluster> {
+  const cluster = new FakeCluster();
+  cluster.addAgent('pouet', base);
+  const r = cluster.reconciler();
+  await r.reconcile('ns/pouet');
+  markDeploymentAvailable(cluster, 'ns', 'pouet');
+  await r.reconcile('ns/pouet');
+  expect(cluster.condition('ns', 'pouet', 'Ready')?.status).toBe('True');
+  return cluster;
+}
+
+describe('prune (item 4)', () => {
+  it('retries a prune that failed even when no apply is needed', async () => {
+    const cluster = await readyAgent();
+    // A child left over from an earlier spec: owned by the agent, not desired any more.
+    cluster.put({
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+      metadata: { name: 'pouet-mail', namespace: 'ns', ownerReferences: [{ apiVersion: 'localmail.dev/v1alpha1', kind: 'MailAgent', name: 'pouet', uid: 'uid-pouet', controller: true }] },
+    });
+    cluster.requests.length = 0;
+    const r = await cluster.reconciler().reconcile('ns/pouet');
+    expect(r.outcome).toBe('unchanged');
+    expect(cluster.get('PersistentVolumeClaim', 'ns', 'pouet-mail')).toBeUndefined();
+    expect(cluster.requests).toEqual([{ verb: 'delete', key: 'PersistentVolumeClaim/ns/pouet-mail' }]);
+  });
+
+  it('sends no request at all when nothing is stale', async () => {
+    const cluster = await readyAgent();
+    cluster.requests.length = 0;
+    await cluster.reconciler().reconcile('ns/pouet');
+    expect(cluster.requests).toEqual([]);
+  });
+});
+
+describe('refused applies (item 3)', () => {
+  it('maps a refusal to Degraded/ApplyRejected with the server message, drops a stale Ready=True, applies nothing', async () => {
+    const cluster = await readyAgent();
+    const serverMessage = 'Deployment.apps "pouet" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: "1Gi": must be less than or equal to memory limit of 320Mi';
+    cluster.refuse = (req) => (req.key === 'Deployment/ns/pouet' ? FakeApiException.status(422, 'Invalid', serverMessage) : undefined);
+    cluster.setSpec('ns', 'pouet', { ...base, users: [{ name: 'toto' }, { name: 'tutu' }], resources: { requests: { memory: '1Gi' } } });
+    const configBefore = JSON.stringify(cluster.get('ConfigMap', 'ns', 'pouet-config'));
+    cluster.requests.length = 0;
+    const r = await cluster.reconciler().reconcile('ns/pouet');
+    expect(r.outcome).toBe('problem');
+    expect(cluster.condition('ns', 'pouet', 'Degraded')).toMatchObject({ status: 'True', reason: 'ApplyRejected', message: expect.stringContaining(serverMessage) as unknown });
+    expect(cluster.condition('ns', 'pouet', 'Ready')).toMatchObject({ status: 'False', reason: 'ApplyRejected' });
+    // Only dry runs went out: the new user is in no applied object.
+    expect(cluster.requests.filter((q) => q.verb === 'apply')).toEqual([]);
+    expect(JSON.stringify(cluster.get('ConfigMap', 'ns', 'pouet-config'))).toBe(configBefore);
+    expect(cluster.events.map((e) => `${e.type}/${e.reason}`)).toContain('Warning/ApplyRejected');
+  });
+
+  it('retries other API errors as errors (no status verdict on a 500)', async () => {
+    const cluster = new FakeCluster();
+    cluster.addAgent('pouet', base);
+    cluster.refuse = (req) => (req.verb === 'dry-run' ? FakeApiException.status(500, 'InternalError', 'etcd is down') : undefined);
+    await expect(cluster.reconciler().reconcile('ns/pouet')).rejects.toThrow(/etcd is down/);
+  });
+});
+
+describe('reconcile metrics (item 15a)', () => {
+  it('counts a no-op reconcile once', async () => {
+    const cluster = await readyAgent();
+    const before = cluster.metrics.render();
+    expect(before).not.toContain('mailagent_reconcile_total{');
+    await countedReconcile(cluster.reconciler(), cluster.metrics)('ns/pouet');
+    const lines = cluster.metrics.render().split('\n').filter((l) => l.startsWith('mailagent_reconcile_total{'));
+    expect(lines).toEqual(['mailagent_reconcile_total{result="unchanged"} 1']);
+  });
+
+  it('counts a failed reconcile once, as error', async () => {
+    const cluster = new FakeCluster();
+    cluster.addAgent('pouet', base);
+    cluster.refuse = () => FakeApiException.status(500, 'InternalError', 'down');
+    await expect(countedReconcile(cluster.reconciler(), cluster.metrics)('ns/pouet')).rejects.toThrow();
+    expect(cluster.metrics.reconciles.get({ result: 'error' })).toBe(1);
+    expect(cluster.metrics.render().split('\n').filter((l) => l.startsWith('mailagent_reconcile_total{'))).toHaveLength(1);
+  });
+});

@@ -121,6 +121,33 @@ const resourceList: Schema = {
   }),
 };
 
+const QUANTITY_FACTORS: Record<string, number> = {
+  '': 1, m: 1e-3, k: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30, T: 1e12, Ti: 2 ** 40,
+};
+
+/** A quantity matching QUANTITY_PATTERN as a number (for comparisons only). */
+export function quantityValue(q: string): number {
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q);
+  return Number(m?.[1]) * (QUANTITY_FACTORS[m?.[2] ?? ''] ?? Number.NaN);
+}
+
+/**
+ * requests <= limits when both are in the spec (the API server refuses the
+ * Deployment otherwise). A request above a default limit is left to the
+ * operator: the CRD outlives operator upgrades, defaults do not.
+ */
+const requestWithinLimit = (resource: 'cpu' | 'memory'): CelRule => ({
+  rule: `!has(self.requests) || !has(self.limits) || !has(self.requests.${resource}) || !has(self.limits.${resource}) `
+    + `|| quantity(self.requests.${resource}).compareTo(quantity(self.limits.${resource})) <= 0`,
+  message: `must be at most limits.${resource}; lower the request or raise the limit`,
+  fieldPath: `.requests.${resource}`,
+  holds: (self: ResourcesSpec) => {
+    const req = self.requests?.[resource];
+    const lim = self.limits?.[resource];
+    return req === undefined || lim === undefined || quantityValue(req) <= quantityValue(lim);
+  },
+});
+
 const nodePort = (proto: string): Schema => ({
   type: 'integer', minimum: 30000, maximum: 32767,
   description: `Node port for ${proto} (type NodePort or LoadBalancer only).`,
@@ -220,6 +247,7 @@ const specProperties = props<MailAgentSpec>({
     type: 'object',
     description: 'Compute resources. Default requests cpu 50m, memory 64Mi; limit memory 320Mi (room for the memory-backed mail volumes).',
     properties: props<ResourcesSpec>({ requests: resourceList, limits: resourceList }),
+    rules: [requestWithinLimit('cpu'), requestWithinLimit('memory')],
   },
   lifetime: {
     type: 'string', pattern: DURATION_PATTERN, maxLength: 32,

@@ -315,6 +315,50 @@ export const metadataNameRule: CelRule = {
   holds: (self: string) => /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/.test(self),
 };
 
+/**
+ * Secrets the agent writes itself, by suffix of metadata.name (the same
+ * names as constructs/names.ts; a unit test keeps them equal). A reference
+ * to one of them would let the operator overwrite or prune the user's data.
+ */
+export const OWN_SECRET_SUFFIXES = ['-credentials', '-tls'] as const;
+const ownSecretList = `[${OWN_SECRET_SUFFIXES.map((x) => `self.metadata.name + '${x}'`).join(', ')}]`;
+
+export const ownSecretMessages = {
+  tls: 'must not name a Secret the agent writes itself (<name>-tls, <name>-credentials): it would be overwritten or pruned; '
+    + 'store the certificate in a Secret with another name, or remove spec.tls to get a generated one',
+  password: 'must not name a Secret the agent writes itself (<name>-credentials, <name>-tls): it would be overwritten; '
+    + 'store the password in a Secret with another name, or remove passwordSecretRef to get a generated one',
+};
+
+interface NamedSpec { metadata: { name: string }; spec: MailAgentSpec }
+const isOwnSecret = (agent: string, secret: string | undefined): boolean =>
+  secret !== undefined && OWN_SECRET_SUFFIXES.some((x) => secret === `${agent}${x}`);
+
+/** References to the agent's own Secrets, each with its field path (the JS twin of the two rules below). */
+export function ownSecretReferences(agent: string, spec: MailAgentSpec): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (isOwnSecret(agent, spec.tls?.secretName)) out.push({ path: 'spec.tls.secretName', message: ownSecretMessages.tls });
+  spec.users.forEach((u, i) => {
+    if (isOwnSecret(agent, u.passwordSecretRef?.name)) out.push({ path: `spec.users[${i}].passwordSecretRef.name`, message: ownSecretMessages.password });
+  });
+  return out;
+}
+
+export const ownSecretRules: CelRule[] = [
+  {
+    rule: `!has(self.spec.tls) || !has(self.spec.tls.secretName) || !(self.spec.tls.secretName in ${ownSecretList})`,
+    message: ownSecretMessages.tls,
+    fieldPath: '.spec.tls.secretName',
+    holds: (self: NamedSpec) => !isOwnSecret(self.metadata.name, self.spec.tls?.secretName),
+  },
+  {
+    rule: `self.spec.users.all(u, !has(u.passwordSecretRef) || !(u.passwordSecretRef.name in ${ownSecretList}))`,
+    message: ownSecretMessages.password,
+    fieldPath: '.spec.users',
+    holds: (self: NamedSpec) => self.spec.users.every((u) => !isOwnSecret(self.metadata.name, u.passwordSecretRef?.name)),
+  },
+];
+
 export const mailAgentSchema: Schema = {
   type: 'object',
   description: 'MailAgent runs a local-only mail agent (Exim4 + Dovecot) for teaching and testing.',
@@ -326,5 +370,8 @@ export const mailAgentSchema: Schema = {
     spec: specSchema,
     status: statusSchema,
   },
-  rules: [{ ...metadataNameRule, holds: (self: { metadata: { name: string } }) => metadataNameRule.holds(self.metadata.name as never) }],
+  rules: [
+    { ...metadataNameRule, holds: (self: { metadata: { name: string } }) => metadataNameRule.holds(self.metadata.name as never) },
+    ...ownSecretRules,
+  ],
 };

@@ -11,7 +11,7 @@ import { parseDurationMs, resolveSpec } from '../api/resolve.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../api/types.js';
 import type { MailAgent, MailAgentStatus } from '../api/types.js';
-import { validateSpec } from '../api/validate.js';
+import { validateAgentSpec } from '../api/validate.js';
 import { applyObject } from '../kube/apply.js';
 import type { KubeObject } from '../kube/apply.js';
 import { isNotFound, KubeApiError, kubeError } from '../kube/errors.js';
@@ -91,7 +91,7 @@ export class Reconciler {
 
     let spec: ResolvedSpec | undefined;
     try {
-      spec = resolveSpec(validateSpec(agent.spec, `MailAgent ${key}`));
+      spec = resolveSpec(validateAgentSpec(name, agent.spec, `MailAgent ${key}`));
       const inputs = await resolveClusterInputs(this.deps.readSecret, name, namespace, spec, now);
       const objects = this.desiredObjects(agent, spec, inputs);
       await this.checkConflicts(agent, objects);

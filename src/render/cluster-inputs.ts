@@ -12,6 +12,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { ResolvedSpec } from '../api/resolve.js';
+import { ownSecretReferences } from '../api/schema.js';
 import { childNames } from '../constructs/names.js';
 import { synthMailAgent } from '../constructs/mail-agent-chart.js';
 import type { GeneratedTls } from '../constructs/mail-agent-chart.js';
@@ -80,6 +81,10 @@ export async function resolveClusterInputs(
 ): Promise<ClusterInputs> {
   const names = childNames(name);
   const versions: string[] = [];
+
+  // The deployer reaches here without the operator's validateAgentSpec.
+  const own = ownSecretReferences(name, { domain: spec.domain, users: spec.users, ...(spec.tlsSecretName === undefined ? {} : { tls: { secretName: spec.tlsSecretName } }) });
+  if (own[0]) throw new InputProblem(own[0].path, own[0].message, 'OwnSecretReference');
 
   // Referenced passwords: the pod mounts them itself; check they exist now.
   for (const [i, u] of spec.users.entries()) {

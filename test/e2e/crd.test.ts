@@ -39,7 +39,7 @@ function crdFacts() {
     userNamePattern: userName.pattern as string,
     reservedMessage: only(userName['x-kubernetes-validations'], 'spec.users[].name'),
     uniqueMessage: only(users['x-kubernetes-validations'], 'spec.users'),
-    nameMessage: only(root['x-kubernetes-validations'], 'the MailAgent (metadata.name)'),
+    nameMessage: only(root['x-kubernetes-validations'].filter((r: Json) => r.rule.includes('metadata.name.matches')), 'the MailAgent (metadata.name)'),
     columns: (version.additionalPrinterColumns as Json[])
       .filter((c) => !c.priority)
       .map((c) => ({ name: c.name as string, jsonPath: c.jsonPath as string })),

@@ -4,8 +4,10 @@
  * (test/e2e/crd-rules.test.ts checks the CEL side on a real server).
  */
 import { describe, expect, it } from '@jest/globals';
-import { validateSpec, ValidationError } from '../../src/api/index.js';
-import { quantityValue } from '../../src/api/schema.js';
+import { resolveSpec, validateAgentSpec, validateMailAgent, validateSpec, ValidationError } from '../../src/api/index.js';
+import { OWN_SECRET_SUFFIXES, ownSecretMessages, quantityValue } from '../../src/api/schema.js';
+import { childNames } from '../../src/constructs/names.js';
+import { resolveClusterInputs } from '../../src/render/cluster-inputs.js';
 
 const spec = (extra: Record<string, unknown>) => ({ domain: 'pouet.com', users: [{ name: 'toto' }], ...extra });
 
@@ -42,5 +44,44 @@ describe('resources: requests <= limits (item 3)', () => {
   it('refuses cpu requests above the cpu limit', () => {
     expect(errorsOf(spec({ resources: { requests: { cpu: '2' }, limits: { cpu: '1500m' } } })))
       .toEqual(['spec.resources.requests.cpu: must be at most limits.cpu; lower the request or raise the limit']);
+  });
+});
+
+describe("references to the agent's own Secrets (item 6)", () => {
+  const agent = (name: string, extra: Record<string, unknown>) => ({ apiVersion: 'localmail.dev/v1alpha1', kind: 'MailAgent', metadata: { name }, spec: spec(extra) });
+
+  function docErrors(doc: unknown): string[] {
+    try {
+      validateMailAgent(doc);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return err.errors.map((e) => `${e.path}: ${e.message}`);
+    }
+  }
+
+  it('names the same Secrets the constructs write', () => {
+    const names = childNames('pouet');
+    expect(OWN_SECRET_SUFFIXES.map((x) => `pouet${x}`).sort()).toEqual([names.credentials, names.tls].sort());
+  });
+
+  it.each(['pouet-tls', 'pouet-credentials'])('refuses tls.secretName %s', (secretName) => {
+    expect(docErrors(agent('pouet', { tls: { secretName } }))).toEqual([`spec.tls.secretName: ${ownSecretMessages.tls}`]);
+    expect(() => validateAgentSpec('pouet', spec({ tls: { secretName } }), 'x')).toThrow(ownSecretMessages.tls);
+  });
+
+  it.each(['pouet-credentials', 'pouet-tls'])('refuses passwordSecretRef %s, naming the user', (name) => {
+    const users = [{ name: 'toto' }, { name: 'tutu', passwordSecretRef: { name, key: 'tutu' } }];
+    expect(docErrors(agent('pouet', { users }))).toEqual([`spec.users[1].passwordSecretRef.name: ${ownSecretMessages.password}`]);
+  });
+
+  it("accepts another agent's Secret names and the agent's own name without suffix", () => {
+    expect(docErrors(agent('pouet', { tls: { secretName: 'other-tls' }, users: [{ name: 'toto', passwordSecretRef: { name: 'pouet', key: 'k' } }] }))).toEqual([]);
+  });
+
+  it('is refused by the shared render step too (the deployer path)', async () => {
+    const read = () => Promise.resolve(undefined);
+    await expect(resolveClusterInputs(read, 'pouet', 'ns', resolveSpec(spec({ tls: { secretName: 'pouet-tls' } }))))
+      .rejects.toMatchObject({ name: 'InputProblem', reason: 'OwnSecretReference', field: 'spec.tls.secretName' });
   });
 });

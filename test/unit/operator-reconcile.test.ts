@@ -87,3 +87,25 @@ describe('reconcile metrics (item 15a)', () => {
     expect(cluster.metrics.render().split('\n').filter((l) => l.startsWith('mailagent_reconcile_total{'))).toHaveLength(1);
   });
 });
+
+describe("references to the agent's own Secrets (item 6)", () => {
+  it('refuses tls.secretName NAME-tls before writing anything: the generated Secret is neither pruned nor taken', async () => {
+    const cluster = await readyAgent();
+    const tlsBefore = JSON.stringify(cluster.get('Secret', 'ns', 'pouet-tls'));
+    cluster.setSpec('ns', 'pouet', { ...base, tls: { secretName: 'pouet-tls' } });
+    cluster.requests.length = 0;
+    await cluster.reconciler().reconcile('ns/pouet');
+    expect(cluster.condition('ns', 'pouet', 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: expect.stringContaining('spec.tls.secretName: must not name a Secret the agent writes itself') as unknown });
+    expect(cluster.requests.map((q) => q.verb)).toEqual(['status']);
+    expect(JSON.stringify(cluster.get('Secret', 'ns', 'pouet-tls'))).toBe(tlsBefore);
+  });
+
+  it('refuses passwordSecretRef to NAME-credentials: the generated passwords stay', async () => {
+    const cluster = await readyAgent();
+    const credsBefore = JSON.stringify(cluster.get('Secret', 'ns', 'pouet-credentials'));
+    cluster.setSpec('ns', 'pouet', { ...base, users: [{ name: 'toto' }, { name: 'tutu', passwordSecretRef: { name: 'pouet-credentials', key: 'toto' } }] });
+    await cluster.reconciler().reconcile('ns/pouet');
+    expect(cluster.condition('ns', 'pouet', 'Degraded')?.message).toContain('spec.users[1].passwordSecretRef.name: must not name a Secret the agent writes itself');
+    expect(JSON.stringify(cluster.get('Secret', 'ns', 'pouet-credentials'))).toBe(credsBefore);
+  });
+});

@@ -29,6 +29,8 @@ export interface OperatorOptions {
   leaseNamespace: string;
   leaseName: string;
   identity?: string | undefined;
+  /** Images a MailAgent may run (see image-policy.ts). */
+  allowedImages: readonly string[];
 }
 
 export class Operator {
@@ -91,7 +93,7 @@ export class Operator {
     const readSecret: SecretReader = async (ns, name) =>
       watches.child('Secret', ns, name) ?? fromApi(ns, name);
     const events = new EventRecorder(core, this.log, this.metrics);
-    const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log });
+    const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log, allowedImages: this.opts.allowedImages });
 
     const queue = new WorkQueue(countedReconcile(reconciler, this.metrics), { concurrency: this.opts.concurrency, baseDelayMs: 500, maxDelayMs: 300_000 }, (key, err, retryInMs) => {
       this.log.error('reconcile failed; will retry', { mailagent: key, error: (err as Error).message, retryInMs });

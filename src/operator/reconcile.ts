@@ -21,6 +21,7 @@ import { InputProblem, renderWithClusterInputs, resolveClusterInputs } from '../
 import type { ClusterInputs, SecretReader } from '../render/cluster-inputs.js';
 import type { EventRecorder } from './events.js';
 import type { Logger } from './log.js';
+import { imageAllowed } from './image-policy.js';
 import type { OperatorMetrics } from './metrics.js';
 import { FIELD_MANAGER } from './rbac.js';
 import { computeStatus, sameJson } from './status.js';
@@ -45,6 +46,8 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
+  /** Images an agent may run (--allowed-images); see image-policy.ts. */
+  allowedImages: readonly string[];
   now?: () => Date;
 }
 
@@ -92,6 +95,7 @@ export class Reconciler {
     let spec: ResolvedSpec | undefined;
     try {
       spec = resolveSpec(validateAgentSpec(name, agent.spec, `MailAgent ${key}`));
+      this.checkImage(spec.image);
       const inputs = await resolveClusterInputs(this.deps.readSecret, name, namespace, spec, now);
       const objects = this.desiredObjects(agent, spec, inputs);
       await this.checkConflicts(agent, objects);
@@ -118,6 +122,13 @@ export class Reconciler {
       }
       throw err;
     }
+  }
+
+  private checkImage(image: string): void {
+    const allowed = this.deps.allowedImages;
+    if (imageAllowed(image, allowed)) return;
+    throw new InputProblem('spec.image', `"${image}" is not allowed by the operator (--allowed-images ${allowed.join(',')}); `
+      + 'use an allowed image, or ask whoever runs the operator to allow this one', 'ImageNotAllowed');
   }
 
   /**

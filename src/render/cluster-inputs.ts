@@ -38,6 +38,8 @@ export interface ClusterInputs {
   tlsGenerated: boolean;
 }
 
+const OPAQUE = 'Opaque';
+
 const decode = (v: string | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8'));
 
 export type SecretReader = (namespace: string, name: string) => Promise<k8s.V1Secret | undefined>;
@@ -72,6 +74,28 @@ function checkKeyPair(cert: string, key: string, where: string, field: string): 
   if (!ok) throw new InputProblem(field, `${where}: tls.key does not match tls.crt; store the key that belongs to the certificate`, 'TLSSecretInvalid');
 }
 
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/**
+ * The CA the agent's ConfigMap tells clients to trust. A ca.crt is published
+ * only if it issued a certificate of tls.crt's chain (or is one of them):
+ * otherwise the agent would vouch for any CA a Secret happens to carry.
+ * Without ca.crt, clients trust tls.crt itself.
+ */
+function checkedCaCert(ca: string | undefined, cert: string, where: string, field: string): string {
+  if (ca === undefined) return cert;
+  const chain = (cert.match(PEM_CERT) ?? []).map((p) => new X509Certificate(p));
+  let anchor: X509Certificate;
+  try {
+    anchor = new X509Certificate(ca);
+  } catch {
+    throw new InputProblem(field, `${where}: ca.crt is not a PEM certificate; store the CA that issued tls.crt under ca.crt, or remove ca.crt`, 'TLSSecretInvalid');
+  }
+  const vouches = chain.some((c) => c.fingerprint256 === anchor.fingerprint256 || (anchor.ca && c.checkIssued(anchor) && c.verify(anchor.publicKey)));
+  if (!vouches) throw new InputProblem(field, `${where}: ca.crt did not issue tls.crt; store the CA that issued the certificate under ca.crt, or remove ca.crt`, 'TLSSecretInvalid');
+  return ca;
+}
+
 /**
  * `read` may serve the agent's own Secrets from a cache (the operator does);
  * referenced Secrets are read the same way.
@@ -93,6 +117,11 @@ export async function resolveClusterInputs(
     const field = `spec.users[${i}].passwordSecretRef`;
     const s = await read(namespace, ref.name);
     if (!s) throw new InputProblem(field, `Secret ${namespace}/${ref.name} not found; create it with the password of ${u.name} under key "${ref.key}"`, 'PasswordSecretMissing');
+    // Only Opaque Secrets: a reference must not turn a service-account token
+    // (or any typed Secret) into a password the mail pod mounts.
+    if (s.type !== undefined && s.type !== OPAQUE) {
+      throw new InputProblem(field, `Secret ${namespace}/${ref.name} is of type ${s.type}; only Opaque Secrets are read as passwords; store the password of ${u.name} in an Opaque Secret`, 'PasswordSecretNotOpaque');
+    }
     const pw = decode(s.data?.[ref.key]);
     if (pw === undefined) throw new InputProblem(field, `Secret ${namespace}/${ref.name} has no key "${ref.key}"; add the password of ${u.name} under that key`, 'PasswordSecretMissing');
     if (pw.replace(/\n$/, '') === '' || /[\r\n\0:]/.test(pw.replace(/\n$/, ''))) {
@@ -122,7 +151,7 @@ export async function resolveClusterInputs(
     const key = decode(s.data?.['tls.key']);
     if (!cert || !key) throw new InputProblem(field, `${where} lacks tls.crt or tls.key; it must be a kubernetes.io/tls Secret`, 'TLSSecretInvalid');
     checkKeyPair(cert, key, where, field);
-    caCert = decode(s.data?.['ca.crt']) ?? cert;
+    caCert = checkedCaCert(decode(s.data?.['ca.crt']), cert, where, field);
     versions.push(`${spec.tlsSecretName}@${s.metadata?.resourceVersion ?? ''}`);
   } else {
     const s = await read(namespace, names.tls);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
+import { DEFAULT_ALLOWED_IMAGES } from '../../src/operator/image-policy.js';
 import { OPERATOR_RULES } from '../../src/operator/rbac.js';
 
 const chart = (path: string): URL => new URL(`../../charts/mailagent-operator/${path}`, import.meta.url);
@@ -49,5 +50,12 @@ describe('charts/mailagent-operator', () => {
     const schema = JSON.parse(read('values.schema.json'));
     const values = parse(read('values.yaml'));
     expect(Object.keys(values).filter((k) => !(k in schema.properties))).toEqual([]);
+  });
+});
+
+describe('charts/mailagent-operator image policy (issue 12 item 7)', () => {
+  it('passes allowedImages as --allowed-images, defaulting to the operator default', () => {
+    expect(parse(read('values.yaml')).allowedImages).toEqual([...DEFAULT_ALLOWED_IMAGES]);
+    expect(read('templates/_helpers.tpl')).toContain('(printf "--allowed-images=%s" (join "," .Values.allowedImages))');
   });
 });

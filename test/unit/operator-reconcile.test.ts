@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { countedReconcile } from '../../src/operator/reconcile.js';
+import { generateSelfSigned } from '../../src/secrets/self-signed.js';
 import { FakeApiException, FakeCluster, markDeploymentAvailable } from './support/fake-cluster.js';
 
 const base = { domain: 'pouet.com', users: [{ name: 'toto' }] };
@@ -107,5 +108,57 @@ describe("references to the agent's own Secrets (item 6)", () => {
     await cluster.reconciler().reconcile('ns/pouet');
     expect(cluster.condition('ns', 'pouet', 'Degraded')?.message).toContain('spec.users[1].passwordSecretRef.name: must not name a Secret the agent writes itself');
     expect(JSON.stringify(cluster.get('Secret', 'ns', 'pouet-credentials'))).toBe(credsBefore);
+  });
+});
+
+describe('the operator as a deputy (item 7)', () => {
+  it('refuses an image outside --allowed-images, before writing anything', async () => {
+    const cluster = new FakeCluster();
+    cluster.addAgent('pouet', { ...base, image: 'docker.io/library/busybox:latest' });
+    await cluster.reconciler().reconcile('ns/pouet');
+    expect(cluster.condition('ns', 'pouet', 'Degraded')).toMatchObject({ status: 'True', reason: 'ImageNotAllowed', message: expect.stringContaining('spec.image: "docker.io/library/busybox:latest" is not allowed by the operator (--allowed-images localhost/mailagent:dev)') as unknown });
+    expect(cluster.requests.map((q) => q.verb)).toEqual(['status']);
+  });
+
+  it('runs an image the policy allows by prefix', async () => {
+    const cluster = new FakeCluster();
+    cluster.addAgent('pouet', { ...base, image: 'registry.example/mail/agent:1.2' });
+    await cluster.reconciler({ allowedImages: ['registry.example/mail/*'] }).reconcile('ns/pouet');
+    expect(cluster.condition('ns', 'pouet', 'Degraded')?.status).toBe('False');
+    expect(JSON.stringify(cluster.get('Deployment', 'ns', 'pouet'))).toContain('registry.example/mail/agent:1.2');
+  });
+
+  it.each(['kubernetes.io/service-account-token', 'kubernetes.io/dockerconfigjson', 'kubernetes.io/tls'])('refuses a %s Secret as a password source', async (type) => {
+    const cluster = new FakeCluster();
+    cluster.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sa-token', namespace: 'ns' }, type, data: { token: Buffer.from('eyJhbGciOi.x.y').toString('base64') } } as never);
+    cluster.addAgent('pouet', { ...base, users: [{ name: 'toto', passwordSecretRef: { name: 'sa-token', key: 'token' } }] });
+    await cluster.reconciler().reconcile('ns/pouet');
+    expect(cluster.condition('ns', 'pouet', 'Degraded')).toMatchObject({ reason: 'PasswordSecretNotOpaque', message: expect.stringContaining(`Secret ns/sa-token is of type ${type}; only Opaque Secrets`) as unknown });
+    expect(cluster.get('Deployment', 'ns', 'pouet')).toBeUndefined();
+  });
+
+  async function tlsAgent(caCrt: (leaf: string) => Promise<string | undefined>): Promise<FakeCluster> {
+    const leaf = await generateSelfSigned(['pouet.com']);
+    const ca = await caCrt(leaf.cert);
+    const data: Record<string, string> = { 'tls.crt': leaf.cert, 'tls.key': leaf.key, ...(ca ? { 'ca.crt': ca } : {}) };
+    const cluster = new FakeCluster();
+    cluster.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'given', namespace: 'ns' }, type: 'kubernetes.io/tls', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) } as never);
+    cluster.addAgent('pouet', { ...base, tls: { secretName: 'given' } });
+    await cluster.reconciler().reconcile('ns/pouet');
+    return cluster;
+  }
+  const published = (c: FakeCluster) => (c.get('ConfigMap', 'ns', 'pouet-config') as unknown as { data?: Record<string, string> } | undefined)?.data?.['ca.crt'];
+
+  it('does not publish a ca.crt that did not issue tls.crt', async () => {
+    const cluster = await tlsAgent(async () => (await generateSelfSigned(['evil.example'])).cert);
+    expect(cluster.condition('ns', 'pouet', 'Degraded')).toMatchObject({ reason: 'TLSSecretInvalid', message: expect.stringContaining('ca.crt did not issue tls.crt') as unknown });
+    expect(cluster.get('ConfigMap', 'ns', 'pouet-config')).toBeUndefined();
+  });
+
+  it('publishes tls.crt when there is no ca.crt, and a ca.crt that is the certificate itself', async () => {
+    const none = await tlsAgent(() => Promise.resolve(undefined));
+    expect(published(none)).toMatch(/BEGIN CERTIFICATE/);
+    const same = await tlsAgent((leaf) => Promise.resolve(leaf));
+    expect(same.condition('ns', 'pouet', 'Degraded')?.status).toBe('False');
   });
 });

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { loadKubeConfig } from '../../kube/config.js';
 import { Operator } from '../../operator/manager.js';
+import { DEFAULT_ALLOWED_IMAGES, parseAllowedImages } from '../../operator/image-policy.js';
 import { OPERATOR_RULES } from '../../operator/rbac.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -22,13 +23,22 @@ Options:
       --concurrency N       reconciles in parallel (default 4)
       --no-leader-elect     do not take a Lease (only one replica may run)
       --lease-namespace NS  namespace of the leader Lease (default: $POD_NAMESPACE or "default")
-      --identity ID         leader identity (default: hostname_pid)`;
+      --identity ID         leader identity (default: hostname_pid)
+      --allowed-images LIST images a MailAgent may run, comma-separated; an entry
+                            ending in "*" is a prefix (default: ${DEFAULT_ALLOWED_IMAGES.join(',')})`;
 
 function int(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} must be a whole number from 0 to 65535, got "${value}"`, usage);
   return n;
+}
+
+function allowedImages(value: string | undefined): readonly string[] {
+  if (value === undefined) return DEFAULT_ALLOWED_IMAGES;
+  const list = parseAllowedImages(value);
+  if (!list.length) throw new UsageError(`--allowed-images needs at least one image (or a prefix ending in "*"), got "${value}"`, usage);
+  return list;
 }
 
 export const operatorCommand: Command = {
@@ -46,6 +56,7 @@ export const operatorCommand: Command = {
       'no-leader-elect': { type: 'boolean' },
       'lease-namespace': { type: 'string' },
       identity: { type: 'string' },
+      'allowed-images': { type: 'string' },
     }, usage, 1);
     if (values.help) { console.log(usage); return 0; }
     if (positionals[0] === 'rbac') {
@@ -63,6 +74,7 @@ export const operatorCommand: Command = {
       leaseNamespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
       leaseName: 'mailagent-operator',
       identity: values.identity,
+      allowedImages: allowedImages(values['allowed-images']),
     });
     const done = new Promise<void>((resolve) => {
       const onSignal = (sig: string) => { op.log.info('signal received', { signal: sig }); void op.stop(0).then(resolve); };

@@ -9,6 +9,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { MailAgent, MailAgentSpec } from '../../../src/api/types.js';
 import type { KubeObject } from '../../../src/kube/apply.js';
 import type { EventRecorder } from '../../../src/operator/events.js';
+import { DEFAULT_ALLOWED_IMAGES } from '../../../src/operator/image-policy.js';
 import { Logger } from '../../../src/operator/log.js';
 import { OperatorMetrics } from '../../../src/operator/metrics.js';
 import { Reconciler } from '../../../src/operator/reconcile.js';
@@ -135,6 +136,7 @@ export class FakeCluster {
       events: events as unknown as EventRecorder,
       metrics: this.metrics,
       log: new Logger({}, (l) => this.logLines.push(l)),
+      allowedImages: DEFAULT_ALLOWED_IMAGES,
       ...extra,
     });
   }

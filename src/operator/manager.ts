@@ -10,7 +10,7 @@ import { apiSecretReader } from '../render/cluster-inputs.js';
 import type { SecretReader } from '../render/cluster-inputs.js';
 import { EventRecorder } from './events.js';
 import { serveProbes } from './http-server.js';
-import { LeaderElector } from './leader-election.js';
+import { LEADER_ELECTION_DEFAULTS, LeaderElector } from './leader-election.js';
 import { Logger } from './log.js';
 import { OperatorMetrics } from './metrics.js';
 import { countedReconcile, Reconciler } from './reconcile.js';
@@ -68,7 +68,7 @@ export class Operator {
       this.elector = new LeaderElector(this.kc.makeApiClient(k8s.CoordinationV1Api), {
         namespace: opts.leaseNamespace, name: opts.leaseName,
         identity: opts.identity ?? `${hostname()}_${process.pid}`,
-        leaseDurationSeconds: 15, retryPeriodMs: 2_000,
+        ...LEADER_ELECTION_DEFAULTS,
       }, this.log);
       this.metrics.isLeader = () => this.elector?.isLeader ?? false;
       this.standingBy = true;
@@ -93,7 +93,9 @@ export class Operator {
     const readSecret: SecretReader = async (ns, name) =>
       watches.child('Secret', ns, name) ?? fromApi(ns, name);
     const events = new EventRecorder(core, this.log, this.metrics);
-    const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log, allowedImages: this.opts.allowedImages });
+    // Without leader election this replica is the only writer.
+    const isLeader = () => (this.elector ? this.elector.isLeader : true);
+    const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log, allowedImages: this.opts.allowedImages, isLeader });
 
     const queue = new WorkQueue(countedReconcile(reconciler, this.metrics), { concurrency: this.opts.concurrency, baseDelayMs: 500, maxDelayMs: 300_000 }, (key, err, retryInMs) => {
       this.log.error('reconcile failed; will retry', { mailagent: key, error: (err as Error).message, retryInMs });

@@ -48,6 +48,8 @@ export interface ReconcilerDeps {
   log: Logger;
   /** Images an agent may run (--allowed-images); see image-policy.ts. */
   allowedImages: readonly string[];
+  /** False once the leader lease is lost: a reconcile in flight then writes nothing more. */
+  isLeader?: () => boolean;
   now?: () => Date;
 }
 
@@ -145,6 +147,7 @@ export class Reconciler {
 
   private async expire(agent: MailAgent, log: Logger): Promise<void> {
     const ns = agent.metadata.namespace ?? 'default';
+    this.mayWrite(`delete expired MailAgent ${ns}/${agent.metadata.name}`);
     await this.deps.events.emit(agent, 'Normal', 'Expired', `spec.lifetime ${agent.spec.lifetime ?? ''} has run out; deleting the MailAgent and everything it owns`);
     try {
       await this.deps.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: agent.metadata.name, propagationPolicy: 'Background' });
@@ -208,7 +211,13 @@ export class Reconciler {
     return stale.length > 0;
   }
 
+  /** Every write goes through here first. */
+  private mayWrite(what: string): void {
+    if (this.deps.isLeader && !this.deps.isLeader()) throw new LeadershipLost(what);
+  }
+
   private async applyOrRefuse(o: KubeObject, dryRun: boolean): Promise<void> {
+    if (!dryRun) this.mayWrite(`apply ${objectKey(o)}`);
     try {
       await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER, dryRun });
     } catch (err) {
@@ -221,6 +230,7 @@ export class Reconciler {
     const keep = new Set(objects.map(objectKey));
     for (const child of this.deps.view.childrenOf(agent.metadata.uid ?? '')) {
       if (keep.has(objectKey(child))) continue;
+      this.mayWrite(`delete ${objectKey(child)}`);
       try {
         await this.deps.objects.delete(child, undefined, undefined, undefined, undefined, 'Background');
         this.deps.metrics.apiWrites.inc({ verb: 'delete', resource: child.kind });
@@ -263,6 +273,7 @@ export class Reconciler {
 
   private async patchStatus(agent: MailAgent, status: MailAgentStatus): Promise<void> {
     const ns = agent.metadata.namespace ?? 'default';
+    this.mayWrite(`status of MailAgent ${ns}/${agent.metadata.name}`);
     try {
       await this.deps.custom.patchNamespacedCustomObjectStatus(
         {
@@ -285,6 +296,14 @@ export class ApplyRejected extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ApplyRejected';
+  }
+}
+
+/** Thrown before a write when this replica no longer holds the leader lease. */
+export class LeadershipLost extends Error {
+  constructor(what: string) {
+    super(`not the leader any more; skipped: ${what}`);
+    this.name = 'LeadershipLost';
   }
 }
 

@@ -98,6 +98,10 @@ export class LeaderElector {
     }
   }
 
+  private hasStopped(): boolean {
+    return this.stopped;
+  }
+
   get isLeader(): boolean {
     return this.leader;
   }
@@ -114,7 +118,8 @@ export class LeaderElector {
       if (this.stopped) return;
       const left = this.lastRenew + this.opts.renewDeadlineMs - this.now();
       const ok = left > 0 && await this.tryAcquireOrRenew(Math.min(this.opts.requestTimeoutMs, left)).catch(() => false);
-      if (this.stopped) return;
+      // release() may have run meanwhile: a graceful stop is not a loss.
+      if (this.hasStopped()) return;
       if (!ok && this.now() - this.lastRenew >= this.opts.renewDeadlineMs) {
         this.leader = false;
         this.log.error('lost the leader lease: could not renew within the renew deadline', { lease: `${this.opts.namespace}/${this.opts.name}`, renewDeadlineMs: this.opts.renewDeadlineMs });

@@ -19,7 +19,7 @@ class FakeLeaseApi {
   private rv = 0;
   private answer<T>(v: () => T): Promise<T> {
     if (this.hang) return new Promise(() => undefined);
-    try { return Promise.resolve(v()); } catch (e) { return Promise.reject(e as Error); }
+    try { return Promise.resolve(v()); } catch (e) { return Promise.reject(e instanceof Error ? e : new Error(String(e))); }
   }
   readNamespacedLease(): Promise<k8s.V1Lease> {
     return this.answer(() => {
@@ -30,14 +30,14 @@ class FakeLeaseApi {
   createNamespacedLease(p: { body: k8s.V1Lease }): Promise<k8s.V1Lease> {
     return this.answer(() => {
       if (this.lease) throw FakeApiException.status(409, 'AlreadyExists', 'exists');
-      this.lease = { ...p.body, metadata: { ...p.body.metadata, resourceVersion: String(++this.rv) } };
+      this.lease = { spec: structuredClone(p.body.spec), metadata: { name: p.body.metadata?.name, namespace: p.body.metadata?.namespace, resourceVersion: String(++this.rv) } } as k8s.V1Lease;
       return this.lease;
     });
   }
   replaceNamespacedLease(p: { body: k8s.V1Lease }): Promise<k8s.V1Lease> {
     return this.answer(() => {
       if (p.body.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) throw FakeApiException.status(409, 'Conflict', 'stale');
-      this.lease = { ...p.body, metadata: { ...p.body.metadata, resourceVersion: String(++this.rv) } };
+      this.lease = { spec: structuredClone(p.body.spec), metadata: { name: p.body.metadata?.name, namespace: p.body.metadata?.namespace, resourceVersion: String(++this.rv) } } as k8s.V1Lease;
       return this.lease;
     });
   }

@@ -289,7 +289,7 @@ const statusProperties = props<MailAgentStatus>({
     },
   },
   credentialsSecret: { type: 'string', description: 'Secret holding the generated passwords (key = user name).' },
-  tlsSecret: { type: 'string', description: 'Secret holding the TLS certificate in use (tls.crt is also the CA for a self-signed one).' },
+  tlsSecret: { type: 'string', description: 'Secret holding the TLS certificate in use (for a generated one, ca.crt is the CA clients trust).' },
   userCount: { type: 'integer', description: 'Number of login accounts (the Users column).' },
   expiresAt: { type: 'string', format: 'date-time', description: 'When spec.lifetime runs out and the agent is deleted.' },
 });

@@ -74,6 +74,13 @@ function checkKeyPair(cert: string, key: string, where: string, field: string): 
   if (!ok) throw new InputProblem(field, `${where}: tls.key does not match tls.crt; store the key that belongs to the certificate`, 'TLSSecretInvalid');
 }
 
+/** A CA:FALSE certificate that `ca` issued. */
+function issuedLeaf(cert: string, ca: string): boolean {
+  const leaf = new X509Certificate(cert);
+  const anchor = new X509Certificate(ca);
+  return !leaf.ca && anchor.ca && leaf.checkIssued(anchor) && leaf.verify(anchor.publicKey);
+}
+
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
 /**
@@ -157,21 +164,23 @@ export async function resolveClusterInputs(
     const s = await read(namespace, names.tls);
     const cert = decode(s?.data?.['tls.crt']);
     const key = decode(s?.data?.['tls.key']);
+    const ca = decode(s?.data?.['ca.crt']);
     let reuse = false;
-    if (cert && key) {
+    if (cert && key && ca) {
       try {
         const info = readCertificate(cert);
-        reuse = !needsRenewal(info, now) && info.dnsNames.includes(spec.domain);
+        // A certificate from before the per-agent CA (itself a CA) is replaced.
+        reuse = !needsRenewal(info, now) && info.dnsNames.includes(spec.domain) && issuedLeaf(cert, ca);
       } catch { reuse = false; }
     }
-    if (reuse && cert && key) {
-      generatedTls = { cert, key };
+    if (reuse && cert && key && ca) {
+      generatedTls = { cert, key, ca };
     } else {
       const g = await generateSelfSigned(agentDnsNames(spec.domain, names.service, namespace), now);
-      generatedTls = { cert: g.cert, key: g.key };
+      generatedTls = { cert: g.cert, key: g.key, ca: g.ca };
       tlsGenerated = true;
     }
-    caCert = generatedTls.cert;
+    caCert = generatedTls.ca;
   }
 
   return { generatedPasswords, generatedTls, caCert, externalInputsVersion: versions.join(','), tlsGenerated };

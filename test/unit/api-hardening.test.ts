@@ -11,15 +11,17 @@ import { resolveClusterInputs } from '../../src/render/cluster-inputs.js';
 
 const spec = (extra: Record<string, unknown>) => ({ domain: 'pouet.com', users: [{ name: 'toto' }], ...extra });
 
-function errorsOf(value: unknown): string[] {
+/** "path: message" of each problem the validator reports ([] when valid). */
+function messagesOf(validate: () => unknown): string[] {
   try {
-    validateSpec(value);
+    validate();
     return [];
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     return err.errors.map((e) => `${e.path}: ${e.message}`);
   }
 }
+const errorsOf = (value: unknown): string[] => messagesOf(() => validateSpec(value));
 
 describe('resources: requests <= limits (item 3)', () => {
   it('compares quantities across units', () => {
@@ -50,15 +52,7 @@ describe('resources: requests <= limits (item 3)', () => {
 describe("references to the agent's own Secrets (item 6)", () => {
   const agent = (name: string, extra: Record<string, unknown>) => ({ apiVersion: 'localmail.dev/v1alpha1', kind: 'MailAgent', metadata: { name }, spec: spec(extra) });
 
-  function docErrors(doc: unknown): string[] {
-    try {
-      validateMailAgent(doc);
-      return [];
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      return err.errors.map((e) => `${e.path}: ${e.message}`);
-    }
-  }
+  const docErrors = (doc: unknown): string[] => messagesOf(() => validateMailAgent(doc));
 
   it('names the same Secrets the constructs write', () => {
     const names = childNames('pouet');

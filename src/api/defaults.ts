@@ -64,3 +64,10 @@ export const RESERVED_USER_NAMES = [
 ] as const;
 
 export const MAX_USERS = 200;
+
+/**
+ * The longest spec.lifetime: a year (a leap one), enough for a semester-long
+ * lab with room to spare, and far below where time arithmetic breaks.
+ */
+export const MAX_LIFETIME_DAYS = 366;
+export const MAX_LIFETIME_SECONDS = MAX_LIFETIME_DAYS * 86_400;

@@ -4,11 +4,12 @@
  * client-side validator (validate.ts walks it). Each CEL rule carries a JS
  * twin so that the CLI reports exactly what the API server would.
  */
-import { MAX_USERS, RESERVED_USER_NAMES } from './defaults.js';
+import { MAX_LIFETIME_DAYS, MAX_LIFETIME_SECONDS, MAX_USERS, RESERVED_USER_NAMES } from './defaults.js';
 import type {
   AuthSpec, ImapSpec, MailAgentSpec, MailAgentStatus, MailUser, NodePorts, ResourceList,
   ResourcesSpec, SecretKeyRef, ServiceSpec, StorageSpec, TlsSpec,
 } from './types.js';
+import { parseDurationMs } from './resolve.js';
 
 export interface CelRule {
   rule: string;
@@ -60,6 +61,22 @@ export const SECRET_NAME_PATTERN = `^${DNS_LABEL}(\\.${DNS_LABEL})*$`;
 export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
 export const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$';
 export const DURATION_PATTERN = '^([0-9]+(s|m|h|d))+$';
+
+/**
+ * spec.lifetime in seconds, summed in CEL. A part longer than 10 characters
+ * (over 9 digits) is refused before int() could overflow; the sum is bounded.
+ */
+const LIFETIME_PART = '[0-9]+[smhd]';
+const lifetimeRule: CelRule = {
+  rule: `self.findAll('${LIFETIME_PART}').all(p, p.size() <= 10) && self.findAll('${LIFETIME_PART}')`
+    + ".map(p, int(p.substring(0, p.size() - 1)) * (p.endsWith('d') ? 86400 : p.endsWith('h') ? 3600 : p.endsWith('m') ? 60 : 1))"
+    + `.sum() <= ${MAX_LIFETIME_SECONDS}`,
+  message: `must be at most ${MAX_LIFETIME_DAYS}d; choose a shorter lifetime or remove it (never expire)`,
+  holds: (self: string) => {
+    const parts = [...self.matchAll(new RegExp(LIFETIME_PART, 'g'))].map((m) => m[0]);
+    return parts.every((p) => p.length <= 10) && parseDurationMs(self) <= MAX_LIFETIME_SECONDS * 1000;
+  },
+};
 
 const reservedList = RESERVED_USER_NAMES.map((n) => `'${n}'`).join(', ');
 
@@ -122,6 +139,33 @@ const resourceList: Schema = {
     memory: { type: 'string', description: 'Memory quantity, e.g. "64Mi".', pattern: QUANTITY_PATTERN, patternHint: 'a Kubernetes quantity such as "64Mi"' },
   }),
 };
+
+const QUANTITY_FACTORS: Record<string, number> = {
+  '': 1, m: 1e-3, k: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30, T: 1e12, Ti: 2 ** 40,
+};
+
+/** A quantity matching QUANTITY_PATTERN as a number (for comparisons only). */
+export function quantityValue(q: string): number {
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q);
+  return Number(m?.[1]) * (QUANTITY_FACTORS[m?.[2] ?? ''] ?? Number.NaN);
+}
+
+/**
+ * requests <= limits when both are in the spec (the API server refuses the
+ * Deployment otherwise). A request above a default limit is left to the
+ * operator: the CRD outlives operator upgrades, defaults do not.
+ */
+const requestWithinLimit = (resource: 'cpu' | 'memory'): CelRule => ({
+  rule: `!has(self.requests) || !has(self.limits) || !has(self.requests.${resource}) || !has(self.limits.${resource}) `
+    + `|| quantity(self.requests.${resource}).compareTo(quantity(self.limits.${resource})) <= 0`,
+  message: `must be at most limits.${resource}; lower the request or raise the limit`,
+  fieldPath: `.requests.${resource}`,
+  holds: (self: ResourcesSpec) => {
+    const req = self.requests?.[resource];
+    const lim = self.limits?.[resource];
+    return req === undefined || lim === undefined || quantityValue(req) <= quantityValue(lim);
+  },
+});
 
 const nodePort = (proto: string): Schema => ({
   type: 'integer', minimum: 30000, maximum: 32767,
@@ -225,12 +269,14 @@ const specProperties = props<MailAgentSpec>({
     type: 'object',
     description: 'Compute resources. Default requests cpu 50m, memory 64Mi; limit memory 320Mi (room for the memory-backed mail volumes).',
     properties: props<ResourcesSpec>({ requests: resourceList, limits: resourceList }),
+    rules: [requestWithinLimit('cpu'), requestWithinLimit('memory')],
   },
   lifetime: {
     type: 'string', pattern: DURATION_PATTERN, maxLength: 32,
     patternHint: 'a duration such as "2h", "90m" or "7d"',
     description: 'Delete this MailAgent (and all it owns) this long after its creation, e.g. "8h" or "7d". '
-      + 'For per-branch environments that must not leak. Default: never.',
+      + `For per-branch environments that must not leak. At most ${MAX_LIFETIME_DAYS}d. Default: never.`,
+    rules: [lifetimeRule],
   },
 });
 
@@ -265,7 +311,7 @@ const statusProperties = props<MailAgentStatus>({
     },
   },
   credentialsSecret: { type: 'string', description: 'Secret holding the generated passwords (key = user name).' },
-  tlsSecret: { type: 'string', description: 'Secret holding the TLS certificate in use (tls.crt is also the CA for a self-signed one).' },
+  tlsSecret: { type: 'string', description: 'Secret holding the TLS certificate in use (for a generated one, ca.crt is the CA clients trust).' },
   userCount: { type: 'integer', description: 'Number of login accounts (the Users column).' },
   expiresAt: { type: 'string', format: 'date-time', description: 'When spec.lifetime runs out and the agent is deleted.' },
 });
@@ -291,6 +337,50 @@ export const metadataNameRule: CelRule = {
   holds: (self: string) => /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/.test(self),
 };
 
+/**
+ * Secrets the agent writes itself, by suffix of metadata.name (the same
+ * names as constructs/names.ts; a unit test keeps them equal). A reference
+ * to one of them would let the operator overwrite or prune the user's data.
+ */
+export const OWN_SECRET_SUFFIXES = ['-credentials', '-tls'] as const;
+const ownSecretList = `[${OWN_SECRET_SUFFIXES.map((x) => `self.metadata.name + '${x}'`).join(', ')}]`;
+
+export const ownSecretMessages = {
+  tls: 'must not name a Secret the agent writes itself (<name>-tls, <name>-credentials): it would be overwritten or pruned; '
+    + 'store the certificate in a Secret with another name, or remove spec.tls to get a generated one',
+  password: 'must not name a Secret the agent writes itself (<name>-credentials, <name>-tls): it would be overwritten; '
+    + 'store the password in a Secret with another name, or remove passwordSecretRef to get a generated one',
+};
+
+interface NamedSpec { metadata: { name: string }; spec: MailAgentSpec }
+const isOwnSecret = (agent: string, secret: string | undefined): boolean =>
+  secret !== undefined && OWN_SECRET_SUFFIXES.some((x) => secret === `${agent}${x}`);
+
+/** References to the agent's own Secrets, each with its field path (the JS twin of the two rules below). */
+export function ownSecretReferences(agent: string, spec: MailAgentSpec): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (isOwnSecret(agent, spec.tls?.secretName)) out.push({ path: 'spec.tls.secretName', message: ownSecretMessages.tls });
+  spec.users.forEach((u, i) => {
+    if (isOwnSecret(agent, u.passwordSecretRef?.name)) out.push({ path: `spec.users[${i}].passwordSecretRef.name`, message: ownSecretMessages.password });
+  });
+  return out;
+}
+
+export const ownSecretRules: CelRule[] = [
+  {
+    rule: `!has(self.spec.tls) || !has(self.spec.tls.secretName) || !(self.spec.tls.secretName in ${ownSecretList})`,
+    message: ownSecretMessages.tls,
+    fieldPath: '.spec.tls.secretName',
+    holds: (self: NamedSpec) => !isOwnSecret(self.metadata.name, self.spec.tls?.secretName),
+  },
+  {
+    rule: `self.spec.users.all(u, !has(u.passwordSecretRef) || !(u.passwordSecretRef.name in ${ownSecretList}))`,
+    message: ownSecretMessages.password,
+    fieldPath: '.spec.users',
+    holds: (self: NamedSpec) => self.spec.users.every((u) => !isOwnSecret(self.metadata.name, u.passwordSecretRef?.name)),
+  },
+];
+
 export const mailAgentSchema: Schema = {
   type: 'object',
   description: 'MailAgent runs a local-only mail agent (Exim4 + Dovecot) for teaching and testing.',
@@ -302,5 +392,8 @@ export const mailAgentSchema: Schema = {
     spec: specSchema,
     status: statusSchema,
   },
-  rules: [{ ...metadataNameRule, holds: (self: { metadata: { name: string } }) => metadataNameRule.holds(self.metadata.name as never) }],
+  rules: [
+    { ...metadataNameRule, holds: (self: { metadata: { name: string } }) => metadataNameRule.holds(self.metadata.name as never) },
+    ...ownSecretRules,
+  ],
 };

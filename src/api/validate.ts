@@ -7,7 +7,7 @@ import { API_VERSION, KIND } from './types.js';
 import type { MailAgent, MailAgentSpec } from './types.js';
 import { ValidationError } from './errors.js';
 import type { FieldError } from './errors.js';
-import { metadataNameRule, specSchema } from './schema.js';
+import { metadataNameRule, ownSecretReferences, specSchema } from './schema.js';
 import type { Schema } from './schema.js';
 
 function typeOf(value: unknown): string {
@@ -114,6 +114,19 @@ export function validateMailAgent(doc: unknown, source = 'MailAgent'): MailAgent
   }
   if (obj.spec === undefined) errors.push({ path: 'spec', message: 'is required' });
   else checkSchema(obj.spec, specSchema, 'spec', errors);
+  // The root CEL rules (ownSecretRules) run on a well-formed object only, as the API server does.
+  if (!errors.length) errors.push(...ownSecretReferences(name as string, obj.spec as MailAgentSpec));
   if (errors.length) throw new ValidationError(source, errors);
   return doc as MailAgent;
+}
+
+/**
+ * Validates the spec of a named MailAgent: the schema plus the rules that
+ * need metadata.name (what the operator checks before it renders anything).
+ */
+export function validateAgentSpec(name: string, spec: unknown, source: string): MailAgentSpec {
+  const valid = validateSpec(spec, source);
+  const errors = ownSecretReferences(name, valid);
+  if (errors.length) throw new ValidationError(source, errors);
+  return valid;
 }

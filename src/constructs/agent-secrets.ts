@@ -1,7 +1,7 @@
 /**
  * Secrets the agent owns: generated passwords (one key per user, readable by
  * whoever may read Secrets in the namespace) and, when no TLS Secret is
- * given, the generated self-signed certificate.
+ * given, the generated certificate and the one-off CA that issued it.
  *
  * `data` (base64) rather than `stringData`: stringData is write-only, so a
  * server-side apply of it would never compare equal to what is stored.
@@ -35,6 +35,8 @@ export interface TlsSecretProps {
   labels: Record<string, string>;
   cert: string;
   key: string;
+  /** The CA that issued cert (its key is not kept anywhere). */
+  ca: string;
 }
 
 export class AgentTlsSecret extends Construct {
@@ -43,7 +45,7 @@ export class AgentTlsSecret extends Construct {
     new k8s.KubeSecret(this, 'Resource', {
       metadata: { name: props.name, labels: props.labels },
       type: 'kubernetes.io/tls',
-      data: base64({ 'tls.crt': props.cert, 'tls.key': props.key }),
+      data: base64({ 'tls.crt': props.cert, 'tls.key': props.key, 'ca.crt': props.ca }),
     });
   }
 }

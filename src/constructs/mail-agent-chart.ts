@@ -15,8 +15,11 @@ import { MailClaim } from './agent-storage.js';
 import { agentLabels, childNames, selectorLabels } from './names.js';
 
 export interface GeneratedTls {
+  /** The server certificate (a CA:FALSE leaf). */
   cert: string;
   key: string;
+  /** The per-agent CA that issued it (stored as ca.crt; clients trust it). */
+  ca: string;
 }
 
 export interface MailAgentChartProps {
@@ -28,7 +31,7 @@ export interface MailAgentChartProps {
   generatedPasswords: Record<string, string>;
   /** The self-signed certificate to store in <name>-tls; only when spec has no TLS Secret. */
   generatedTls?: GeneratedTls | undefined;
-  /** The certificate clients should trust, published in the ConfigMap. Default: generatedTls.cert. */
+  /** The certificate clients should trust, published in the ConfigMap. Default: generatedTls.ca. */
   caCert?: string | undefined;
   /**
    * Opaque version of inputs read from elsewhere (e.g. referenced Secrets'
@@ -62,7 +65,7 @@ export class MailAgentChart extends Chart {
     }
 
     const config = new AgentConfig(this, 'Config', {
-      name: names.config, labels, spec, caCert: props.caCert ?? props.generatedTls?.cert,
+      name: names.config, labels, spec, caCert: props.caCert ?? props.generatedTls?.ca,
     });
     const generatedUsers = spec.users.filter((u) => !u.passwordSecretRef).map((u) => u.name);
     const passwords = Object.fromEntries(generatedUsers.map((u) => {

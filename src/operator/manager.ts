@@ -10,10 +10,10 @@ import { apiSecretReader } from '../render/cluster-inputs.js';
 import type { SecretReader } from '../render/cluster-inputs.js';
 import { EventRecorder } from './events.js';
 import { serveProbes } from './http-server.js';
-import { LeaderElector } from './leader-election.js';
+import { LEADER_ELECTION_DEFAULTS, LeaderElector } from './leader-election.js';
 import { Logger } from './log.js';
 import { OperatorMetrics } from './metrics.js';
-import { Reconciler } from './reconcile.js';
+import { countedReconcile, Reconciler } from './reconcile.js';
 import { countRequests } from './request-counter.js';
 import { Watches } from './watches.js';
 import { WorkQueue } from './work-queue.js';
@@ -29,6 +29,8 @@ export interface OperatorOptions {
   leaseNamespace: string;
   leaseName: string;
   identity?: string | undefined;
+  /** Images a MailAgent may run (see image-policy.ts). */
+  allowedImages: readonly string[];
 }
 
 export class Operator {
@@ -66,7 +68,7 @@ export class Operator {
       this.elector = new LeaderElector(this.kc.makeApiClient(k8s.CoordinationV1Api), {
         namespace: opts.leaseNamespace, name: opts.leaseName,
         identity: opts.identity ?? `${hostname()}_${process.pid}`,
-        leaseDurationSeconds: 15, retryPeriodMs: 2_000,
+        ...LEADER_ELECTION_DEFAULTS,
       }, this.log);
       this.metrics.isLeader = () => this.elector?.isLeader ?? false;
       this.standingBy = true;
@@ -91,21 +93,11 @@ export class Operator {
     const readSecret: SecretReader = async (ns, name) =>
       watches.child('Secret', ns, name) ?? fromApi(ns, name);
     const events = new EventRecorder(core, this.log, this.metrics);
-    const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log });
+    // Without leader election this replica is the only writer.
+    const isLeader = () => (this.elector ? this.elector.isLeader : true);
+    const reconciler = new Reconciler({ objects, custom, view: watches, readSecret, events, metrics: this.metrics, log: this.log, allowedImages: this.opts.allowedImages, isLeader });
 
-    const queue = new WorkQueue(async (key) => {
-      const started = process.hrtime.bigint();
-      try {
-        const r = await reconciler.reconcile(key);
-        this.metrics.reconciles.inc({ result: 'success' });
-        return r;
-      } catch (err) {
-        this.metrics.reconciles.inc({ result: 'error' });
-        throw err;
-      } finally {
-        this.metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      }
-    }, { concurrency: this.opts.concurrency, baseDelayMs: 500, maxDelayMs: 300_000 }, (key, err, retryInMs) => {
+    const queue = new WorkQueue(countedReconcile(reconciler, this.metrics), { concurrency: this.opts.concurrency, baseDelayMs: 500, maxDelayMs: 300_000 }, (key, err, retryInMs) => {
       this.log.error('reconcile failed; will retry', { mailagent: key, error: (err as Error).message, retryInMs });
     });
     this.queue = queue;

@@ -43,7 +43,7 @@ class Histogram {
 }
 
 export class OperatorMetrics {
-  readonly reconciles = new Counter('mailagent_reconcile_total', 'Reconciles by result (success, error, skipped).');
+  readonly reconciles = new Counter('mailagent_reconcile_total', 'Reconciles, each counted once, by outcome (applied, unchanged, problem, expired, gone, error).');
   readonly apiWrites = new Counter('mailagent_api_writes_total', 'Write requests sent to the API server, by verb.');
   readonly requests = new Counter('rest_client_requests_total', 'HTTP requests sent to the API server, by method (reads, writes, lists, watches).');
   readonly duration = new Histogram('mailagent_reconcile_duration_seconds', 'Reconcile duration.', [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);

@@ -5,21 +5,23 @@
  * Secret never leaves a half-applied agent (it gets Degraded=True instead).
  */
 import * as k8s from '@kubernetes/client-node';
+import { MAX_LIFETIME_SECONDS } from '../api/defaults.js';
 import { ValidationError } from '../api/errors.js';
 import { parseDurationMs, resolveSpec } from '../api/resolve.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../api/types.js';
 import type { MailAgent, MailAgentStatus } from '../api/types.js';
-import { validateSpec } from '../api/validate.js';
+import { validateAgentSpec } from '../api/validate.js';
 import { applyObject } from '../kube/apply.js';
 import type { KubeObject } from '../kube/apply.js';
-import { isNotFound, kubeError } from '../kube/errors.js';
+import { isNotFound, KubeApiError, kubeError } from '../kube/errors.js';
 import { objectKey } from '../kube/owned-kinds.js';
 import { containsDesired } from '../kube/subset.js';
 import { InputProblem, renderWithClusterInputs, resolveClusterInputs } from '../render/cluster-inputs.js';
 import type { ClusterInputs, SecretReader } from '../render/cluster-inputs.js';
 import type { EventRecorder } from './events.js';
 import type { Logger } from './log.js';
+import { imageAllowed } from './image-policy.js';
 import type { OperatorMetrics } from './metrics.js';
 import { FIELD_MANAGER } from './rbac.js';
 import { computeStatus, sameJson } from './status.js';
@@ -44,12 +46,27 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
+  /** Images an agent may run (--allowed-images); see image-policy.ts. */
+  allowedImages: readonly string[];
+  /** False once the leader lease is lost: a reconcile in flight then writes nothing more. */
+  isLeader?: () => boolean;
   now?: () => Date;
 }
 
+/** What one reconcile did: the label of mailagent_reconcile_total (counted once, by the caller). */
+export type ReconcileOutcome = 'applied' | 'unchanged' | 'problem' | 'expired' | 'gone';
+
 export interface ReconcileResult {
+  outcome: ReconcileOutcome;
   requeueAfterMs?: number;
 }
+
+/**
+ * HTTP statuses of an API server that refused a write for what it contains
+ * (validation, admission, quota): the spec must change, so they are reported
+ * on the MailAgent (Degraded/ApplyRejected) rather than retried as errors.
+ */
+const REFUSAL_CODES: ReadonlySet<number> = new Set([400, 403, 422]);
 
 const PROBLEM_RETRY_MS = 15_000;
 
@@ -67,51 +84,70 @@ export class Reconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const agent = this.deps.view.agent(namespace, name);
-    if (!agent || agent.metadata.deletionTimestamp) return {};
+    if (!agent || agent.metadata.deletionTimestamp) return { outcome: 'gone' };
     const log = this.deps.log.child({ mailagent: key });
     const now = this.now();
 
     const expiry = this.expiry(agent);
     if (expiry && expiry.getTime() <= now.getTime()) {
       await this.expire(agent, log);
-      return {};
+      return { outcome: 'expired' };
     }
 
     let spec: ResolvedSpec | undefined;
     try {
-      spec = resolveSpec(validateSpec(agent.spec, `MailAgent ${key}`));
+      spec = resolveSpec(validateAgentSpec(name, agent.spec, `MailAgent ${key}`));
+      this.checkImage(spec.image);
       const inputs = await resolveClusterInputs(this.deps.readSecret, name, namespace, spec, now);
       const objects = this.desiredObjects(agent, spec, inputs);
       await this.checkConflicts(agent, objects);
       const changed = await this.applyIfChanged(objects);
+      // Every time, from the cache: a prune cut short (failure, restart) is
+      // retried, and costs no request when nothing is stale.
+      await this.prune(agent, objects, log);
       if (changed) {
-        await this.prune(agent, objects, log);
         if (inputs.tlsGenerated) {
           await this.deps.events.emit(agent, 'Normal', 'CertificateGenerated', `generated a self-signed certificate for ${spec.domain} in Secret ${name}-tls`);
         }
         log.info('applied', { objects: objects.length });
       }
       await this.writeStatus(agent, spec, undefined, expiry, now);
-      return expiry ? { requeueAfterMs: expiry.getTime() - now.getTime() } : {};
+      const outcome = changed ? 'applied' : 'unchanged';
+      return expiry ? { outcome, requeueAfterMs: expiry.getTime() - now.getTime() } : { outcome };
     } catch (err) {
-      if (err instanceof InputProblem || err instanceof ValidationError || err instanceof ConflictProblem) {
+      if (err instanceof InputProblem || err instanceof ValidationError || err instanceof ConflictProblem || err instanceof ApplyRejected) {
         const problem = toProblem(err);
         log.warn('cannot reconcile: input problem', { reason: problem.reason, problem: problem.message });
         await this.writeStatus(agent, spec, problem, expiry, now);
         await this.deps.events.emit(agent, 'Warning', problem.reason, problem.message);
-        return { requeueAfterMs: PROBLEM_RETRY_MS };
+        return { outcome: 'problem', requeueAfterMs: PROBLEM_RETRY_MS };
       }
       throw err;
     }
   }
 
+  private checkImage(image: string): void {
+    const allowed = this.deps.allowedImages;
+    if (imageAllowed(image, allowed)) return;
+    throw new InputProblem('spec.image', `"${image}" is not allowed by the operator (--allowed-images ${allowed.join(',')}); `
+      + 'use an allowed image, or ask whoever runs the operator to allow this one', 'ImageNotAllowed');
+  }
+
+  /**
+   * When spec.lifetime runs out. A lifetime beyond MAX_LIFETIME_DAYS (stored
+   * before the schema bounded it) has no expiry here: validation reports it.
+   */
   private expiry(agent: MailAgent): Date | undefined {
-    if (!agent.spec.lifetime || !agent.metadata.creationTimestamp) return undefined;
-    return new Date(new Date(agent.metadata.creationTimestamp).getTime() + parseDurationMs(agent.spec.lifetime));
+    if (typeof agent.spec.lifetime !== 'string' || !agent.metadata.creationTimestamp) return undefined;
+    const lifetimeMs = parseDurationMs(agent.spec.lifetime);
+    if (!(lifetimeMs <= MAX_LIFETIME_SECONDS * 1000)) return undefined;
+    const at = new Date(new Date(agent.metadata.creationTimestamp).getTime() + lifetimeMs);
+    return Number.isNaN(at.getTime()) ? undefined : at;
   }
 
   private async expire(agent: MailAgent, log: Logger): Promise<void> {
     const ns = agent.metadata.namespace ?? 'default';
+    this.mayWrite(`delete expired MailAgent ${ns}/${agent.metadata.name}`);
     await this.deps.events.emit(agent, 'Normal', 'Expired', `spec.lifetime ${agent.spec.lifetime ?? ''} has run out; deleting the MailAgent and everything it owns`);
     try {
       await this.deps.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: agent.metadata.name, propagationPolicy: 'Background' });
@@ -154,25 +190,47 @@ export class Reconciler {
   /**
    * Applies the objects whose live copy (from the watch cache) lacks some of
    * our fields: missing, edited or never applied. A resync of an unchanged
-   * agent therefore sends no write at all.
+   * agent therefore sends no write at all. Every such object is first sent
+   * as a dry run: if the API server refuses one (say, memory requests above
+   * the limit, a node port taken), nothing is applied and the agent is not
+   * left half-changed.
    */
   private async applyIfChanged(objects: KubeObject[]): Promise<boolean> {
-    let changed = false;
-    for (const o of objects) {
+    const stale = objects.filter((o) => {
       const live = this.deps.view.child(o.kind, o.metadata.namespace ?? '', o.metadata.name);
-      if (live && containsDesired(live, o)) continue;
-      await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER });
-      this.deps.metrics.apiWrites.inc({ verb: 'apply', resource: o.kind });
-      changed = true;
+      return !(live && containsDesired(live, o));
+    });
+    for (const o of stale) {
+      await this.applyOrRefuse(o, true);
+      this.deps.metrics.apiWrites.inc({ verb: 'dry-run', resource: o.kind });
     }
-    if (!changed) this.deps.metrics.reconciles.inc({ result: 'unchanged' });
-    return changed;
+    for (const o of stale) {
+      await this.applyOrRefuse(o, false);
+      this.deps.metrics.apiWrites.inc({ verb: 'apply', resource: o.kind });
+    }
+    return stale.length > 0;
+  }
+
+  /** Every write goes through here first. */
+  private mayWrite(what: string): void {
+    if (this.deps.isLeader && !this.deps.isLeader()) throw new LeadershipLost(what);
+  }
+
+  private async applyOrRefuse(o: KubeObject, dryRun: boolean): Promise<void> {
+    if (!dryRun) this.mayWrite(`apply ${objectKey(o)}`);
+    try {
+      await applyObject(this.deps.objects, o, { fieldManager: FIELD_MANAGER, dryRun });
+    } catch (err) {
+      if (err instanceof KubeApiError && REFUSAL_CODES.has(err.code)) throw new ApplyRejected(err.message);
+      throw err;
+    }
   }
 
   private async prune(agent: MailAgent, objects: KubeObject[], log: Logger): Promise<void> {
     const keep = new Set(objects.map(objectKey));
     for (const child of this.deps.view.childrenOf(agent.metadata.uid ?? '')) {
       if (keep.has(objectKey(child))) continue;
+      this.mayWrite(`delete ${objectKey(child)}`);
       try {
         await this.deps.objects.delete(child, undefined, undefined, undefined, undefined, 'Background');
         this.deps.metrics.apiWrites.inc({ verb: 'delete', resource: child.kind });
@@ -215,6 +273,7 @@ export class Reconciler {
 
   private async patchStatus(agent: MailAgent, status: MailAgentStatus): Promise<void> {
     const ns = agent.metadata.namespace ?? 'default';
+    this.mayWrite(`status of MailAgent ${ns}/${agent.metadata.name}`);
     try {
       await this.deps.custom.patchNamespacedCustomObjectStatus(
         {
@@ -232,6 +291,22 @@ export class Reconciler {
   }
 }
 
+/** The API server refused one of the agent's objects; its message says why. */
+export class ApplyRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApplyRejected';
+  }
+}
+
+/** Thrown before a write when this replica no longer holds the leader lease. */
+export class LeadershipLost extends Error {
+  constructor(what: string) {
+    super(`not the leader any more; skipped: ${what}`);
+    this.name = 'LeadershipLost';
+  }
+}
+
 export class ConflictProblem extends Error {
   constructor(message: string) {
     super(message);
@@ -239,9 +314,30 @@ export class ConflictProblem extends Error {
   }
 }
 
-function toProblem(err: InputProblem | ValidationError | ConflictProblem): { reason: string; message: string } {
+function toProblem(err: InputProblem | ValidationError | ConflictProblem | ApplyRejected): { reason: string; message: string } {
   if (err instanceof InputProblem) return { reason: err.reason, message: err.message };
+  if (err instanceof ApplyRejected) return { reason: 'ApplyRejected', message: `the API server refused to ${err.message}; change the spec so that the object is valid` };
   if (err instanceof ValidationError) return { reason: 'InvalidSpec', message: err.errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
   return { reason: 'ObjectConflict', message: err.message };
 }
 
+
+/**
+ * The work queue's handler: runs one reconcile and counts it once in
+ * mailagent_reconcile_total (by outcome, or "error") and its duration.
+ */
+export function countedReconcile(reconciler: Pick<Reconciler, 'reconcile'>, metrics: OperatorMetrics): (key: string) => Promise<ReconcileResult> {
+  return async (key) => {
+    const started = process.hrtime.bigint();
+    try {
+      const r = await reconciler.reconcile(key);
+      metrics.reconciles.inc({ result: r.outcome });
+      return r;
+    } catch (err) {
+      metrics.reconciles.inc({ result: 'error' });
+      throw err;
+    } finally {
+      metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+}

@@ -10,6 +10,14 @@ export interface QueueOptions {
   maxDelayMs: number;
 }
 
+/**
+ * The longest a key waits on one timer. setTimeout keeps delays in a signed
+ * 32-bit int: anything above ~24.8 days fires at once (and warns), which made
+ * a 30-day lifetime spin. Longer waits are cut to this; the reconcile then
+ * re-checks and asks again for the rest.
+ */
+export const MAX_REQUEUE_DELAY_MS = 24 * 3_600_000;
+
 export type Handler = (key: string) => Promise<{ requeueAfterMs?: number } | undefined>;
 
 export class WorkQueue {
@@ -43,14 +51,18 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds the key after a delay; a sooner pending delay for the key wins. */
-  addAfter(key: string, delayMs: number): void {
+  /**
+   * Adds the key after a delay (at most MAX_REQUEUE_DELAY_MS; a longer or
+   * non-finite delay becomes that); a sooner pending delay for the key wins.
+   */
+  addAfter(key: string, requestedMs: number): void {
     if (this.stopped) return;
+    const delayMs = Number.isFinite(requestedMs) ? Math.min(Math.max(0, requestedMs), MAX_REQUEUE_DELAY_MS) : MAX_REQUEUE_DELAY_MS;
     const due = Date.now() + delayMs;
     const existing = this.timers.get(key);
     if (existing && existing.due <= due) return;
     if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => { this.timers.delete(key); this.add(key); }, Math.max(0, delayMs));
+    const timer = setTimeout(() => { this.timers.delete(key); this.add(key); }, delayMs);
     timer.unref();
     this.timers.set(key, { timer, due });
   }

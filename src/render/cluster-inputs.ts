@@ -12,6 +12,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { ResolvedSpec } from '../api/resolve.js';
+import { ownSecretReferences } from '../api/schema.js';
 import { childNames } from '../constructs/names.js';
 import { synthMailAgent } from '../constructs/mail-agent-chart.js';
 import type { GeneratedTls } from '../constructs/mail-agent-chart.js';
@@ -36,6 +37,8 @@ export interface ClusterInputs {
   /** Whether the self-signed certificate was (re)generated in this pass. */
   tlsGenerated: boolean;
 }
+
+const OPAQUE = 'Opaque';
 
 const decode = (v: string | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8'));
 
@@ -71,6 +74,35 @@ function checkKeyPair(cert: string, key: string, where: string, field: string): 
   if (!ok) throw new InputProblem(field, `${where}: tls.key does not match tls.crt; store the key that belongs to the certificate`, 'TLSSecretInvalid');
 }
 
+/** A CA:FALSE certificate that `ca` issued. */
+function issuedLeaf(cert: string, ca: string): boolean {
+  const leaf = new X509Certificate(cert);
+  const anchor = new X509Certificate(ca);
+  return !leaf.ca && anchor.ca && leaf.checkIssued(anchor) && leaf.verify(anchor.publicKey);
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/**
+ * The CA the agent's ConfigMap tells clients to trust. A ca.crt is published
+ * only if it issued a certificate of tls.crt's chain (or is one of them):
+ * otherwise the agent would vouch for any CA a Secret happens to carry.
+ * Without ca.crt, clients trust tls.crt itself.
+ */
+function checkedCaCert(ca: string | undefined, cert: string, where: string, field: string): string {
+  if (ca === undefined) return cert;
+  const chain = (cert.match(PEM_CERT) ?? []).map((p) => new X509Certificate(p));
+  let anchor: X509Certificate;
+  try {
+    anchor = new X509Certificate(ca);
+  } catch {
+    throw new InputProblem(field, `${where}: ca.crt is not a PEM certificate; store the CA that issued tls.crt under ca.crt, or remove ca.crt`, 'TLSSecretInvalid');
+  }
+  const vouches = chain.some((c) => c.fingerprint256 === anchor.fingerprint256 || (anchor.ca && c.checkIssued(anchor) && c.verify(anchor.publicKey)));
+  if (!vouches) throw new InputProblem(field, `${where}: ca.crt did not issue tls.crt; store the CA that issued the certificate under ca.crt, or remove ca.crt`, 'TLSSecretInvalid');
+  return ca;
+}
+
 /**
  * `read` may serve the agent's own Secrets from a cache (the operator does);
  * referenced Secrets are read the same way.
@@ -81,6 +113,10 @@ export async function resolveClusterInputs(
   const names = childNames(name);
   const versions: string[] = [];
 
+  // The deployer reaches here without the operator's validateAgentSpec.
+  const own = ownSecretReferences(name, { domain: spec.domain, users: spec.users, ...(spec.tlsSecretName === undefined ? {} : { tls: { secretName: spec.tlsSecretName } }) });
+  if (own[0]) throw new InputProblem(own[0].path, own[0].message, 'OwnSecretReference');
+
   // Referenced passwords: the pod mounts them itself; check they exist now.
   for (const [i, u] of spec.users.entries()) {
     const ref = u.passwordSecretRef;
@@ -88,6 +124,11 @@ export async function resolveClusterInputs(
     const field = `spec.users[${i}].passwordSecretRef`;
     const s = await read(namespace, ref.name);
     if (!s) throw new InputProblem(field, `Secret ${namespace}/${ref.name} not found; create it with the password of ${u.name} under key "${ref.key}"`, 'PasswordSecretMissing');
+    // Only Opaque Secrets: a reference must not turn a service-account token
+    // (or any typed Secret) into a password the mail pod mounts.
+    if (s.type !== undefined && s.type !== OPAQUE) {
+      throw new InputProblem(field, `Secret ${namespace}/${ref.name} is of type ${s.type}; only Opaque Secrets are read as passwords; store the password of ${u.name} in an Opaque Secret`, 'PasswordSecretNotOpaque');
+    }
     const pw = decode(s.data?.[ref.key]);
     if (pw === undefined) throw new InputProblem(field, `Secret ${namespace}/${ref.name} has no key "${ref.key}"; add the password of ${u.name} under that key`, 'PasswordSecretMissing');
     if (pw.replace(/\n$/, '') === '' || /[\r\n\0:]/.test(pw.replace(/\n$/, ''))) {
@@ -117,27 +158,29 @@ export async function resolveClusterInputs(
     const key = decode(s.data?.['tls.key']);
     if (!cert || !key) throw new InputProblem(field, `${where} lacks tls.crt or tls.key; it must be a kubernetes.io/tls Secret`, 'TLSSecretInvalid');
     checkKeyPair(cert, key, where, field);
-    caCert = decode(s.data?.['ca.crt']) ?? cert;
+    caCert = checkedCaCert(decode(s.data?.['ca.crt']), cert, where, field);
     versions.push(`${spec.tlsSecretName}@${s.metadata?.resourceVersion ?? ''}`);
   } else {
     const s = await read(namespace, names.tls);
     const cert = decode(s?.data?.['tls.crt']);
     const key = decode(s?.data?.['tls.key']);
+    const ca = decode(s?.data?.['ca.crt']);
     let reuse = false;
-    if (cert && key) {
+    if (cert && key && ca) {
       try {
         const info = readCertificate(cert);
-        reuse = !needsRenewal(info, now) && info.dnsNames.includes(spec.domain);
+        // A certificate from before the per-agent CA (itself a CA) is replaced.
+        reuse = !needsRenewal(info, now) && info.dnsNames.includes(spec.domain) && issuedLeaf(cert, ca);
       } catch { reuse = false; }
     }
-    if (reuse && cert && key) {
-      generatedTls = { cert, key };
+    if (reuse && cert && key && ca) {
+      generatedTls = { cert, key, ca };
     } else {
       const g = await generateSelfSigned(agentDnsNames(spec.domain, names.service, namespace), now);
-      generatedTls = { cert: g.cert, key: g.key };
+      generatedTls = { cert: g.cert, key: g.key, ca: g.ca };
       tlsGenerated = true;
     }
-    caCert = generatedTls.cert;
+    caCert = generatedTls.ca;
   }
 
   return { generatedPasswords, generatedTls, caCert, externalInputsVersion: versions.join(','), tlsGenerated };

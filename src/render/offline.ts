@@ -32,7 +32,7 @@ export async function renderOffline(agent: MailAgent, opts: OfflineOptions = {})
     : undefined;
   return synthMailAgent({
     name, namespace, spec, generatedPasswords,
-    generatedTls: generatedTls && { cert: generatedTls.cert, key: generatedTls.key },
+    generatedTls: generatedTls && { cert: generatedTls.cert, key: generatedTls.key, ca: generatedTls.ca },
     managedBy: opts.managedBy, extraLabels: opts.extraLabels,
   });
 }

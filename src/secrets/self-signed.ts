@@ -14,37 +14,62 @@ export const CERT_VALIDITY_DAYS = 365;
 export const CERT_RENEW_BEFORE_DAYS = 30;
 
 export interface SelfSignedCert {
+  /** The server certificate (CA:FALSE), for the agent's names only. */
   cert: string;
   key: string;
+  /** The per-agent CA that issued it: what clients trust (the ConfigMap's ca.crt). */
+  ca: string;
   notAfter: Date;
 }
 
 const DAY_MS = 86_400_000;
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
-/** dnsNames[0] becomes the subject CN; all go into subjectAltName. */
+const serial = (): string => Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
+
+/**
+ * A server certificate under a one-off CA. The CA signs this one leaf and
+ * its private key is then dropped (never stored): whoever reads the agent's
+ * TLS Secret holds a leaf key good for the agent's names only, and cannot
+ * issue a certificate for any other site to the clients that trust the CA.
+ * dnsNames[0] becomes the subject CN; all go into subjectAltName.
+ */
 export async function generateSelfSigned(dnsNames: readonly string[], now = new Date()): Promise<SelfSignedCert> {
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const cn = dnsNames[0] ?? 'localhost';
   const notBefore = new Date(now.getTime() - 5 * 60_000);
   const notAfter = new Date(now.getTime() + CERT_VALIDITY_DAYS * DAY_MS);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
-    name: `CN=${dnsNames[0] ?? 'localhost'}, O=local-mail-agent`,
+  const caKeys = await webcrypto.subtle.generateKey(ALG, false, ['sign', 'verify']);
+  const caName = `CN=${cn} CA, O=local-mail-agent`;
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(), name: caName, notBefore, notAfter, signingAlgorithm: ALG, keys: caKeys,
+    extensions: [
+      // pathLen 0: even with its key, the CA could not make another CA.
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${cn}, O=local-mail-agent`,
+    issuer: ca.subject,
     notBefore,
     notAfter,
-    signingAlgorithm: alg,
-    keys,
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: caKeys.privateKey,
     extensions: [
-      // CA:TRUE so clients can use this very certificate as their trust anchor.
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(dnsNames.map((n) => ({ type: 'dns' as const, value: n }))),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
-  return { cert: cert.toString('pem'), key, notAfter };
+  return { cert: cert.toString('pem'), key, ca: ca.toString('pem'), notAfter };
 }
 
 export interface CertInfo {

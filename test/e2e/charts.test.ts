@@ -11,7 +11,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { OPERATOR_RULES } from '../../src/operator/rbac.js';
+import { DEFAULT_ALLOWED_IMAGES } from '../../src/operator/image-policy.js';
+import { LEADER_ELECTION_RULES, OPERATOR_RULES, operatorRbacObjects } from '../../src/operator/rbac.js';
 import {
   MAILAGENT_CRD_NAME, helm, kubectl, kubectlOk, repoPath, uniqueName, waitFor, withNamespace,
 } from './support/cluster.js';
@@ -97,11 +98,21 @@ describe('charts on the API server', () => {
   test('helm template of the operator chart | kubectl apply --dry-run=server: accepted', async () => {
     const t = await helmOk(['template', operatorRelease, OPERATOR_CHART, '-n', ns.name, '--include-crds']);
     const kinds = docs(t.stdout).map((d) => d.kind).sort();
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount']);
+    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', '-'], { input: t.stdout });
     expect(withoutWarnings(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/deployment\.apps\/\S+ created \(server dry run\)/);
+  });
+
+  test('with watchNamespace: a Role in that namespace (no ClusterRole), equal to `mailagent operator rbac -n`', async () => {
+    const t = await helmOk(['template', operatorRelease, OPERATOR_CHART, '-n', ns.name, '--set', 'watchNamespace=lab']);
+    const rbac = docs(t.stdout).filter((d) => /Role/.test(d.kind));
+    const fullname = `${operatorRelease}-mailagent-operator`;
+    const expected = operatorRbacObjects({ name: fullname, serviceAccount: fullname, operatorNamespace: ns.name, watchNamespace: 'lab' });
+    const shape = (o: any) => ({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, rules: o.rules, roleRef: o.roleRef, subjects: o.subjects });
+    const byKey = (a: any, b: any) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`);
+    expect(rbac.map(shape).sort(byKey)).toEqual(expected.map(shape).sort(byKey));
   });
 
   test('helm install of the operator chart: CRD, RBAC = OPERATOR_RULES, restricted Deployment, metrics Service', async () => {
@@ -121,6 +132,8 @@ describe('charts on the API server', () => {
     const binding = JSON.parse(await kubectlOk(['get', 'clusterrolebinding', fullname, '-o', 'json']));
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: fullname });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: fullname, namespace: ns.name }]);
+    const leaseRole = JSON.parse(await kubectlOk(['-n', ns.name, 'get', 'role', `${fullname}-leader-election`, '-o', 'json']));
+    expect(leaseRole.rules).toEqual(LEADER_ELECTION_RULES);
     await kubectlOk(['-n', ns.name, 'get', 'serviceaccount', fullname]);
 
     const d = JSON.parse(await kubectlOk(['-n', ns.name, 'get', 'deployment', fullname, '-o', 'json']));
@@ -132,7 +145,7 @@ describe('charts on the API server', () => {
     expect(c.image).toBe('localhost/mailagent-operator:dev');
     expect(c.imagePullPolicy).toBe('IfNotPresent');
     expect(c.command).toBeUndefined();
-    expect(c.args).toEqual(['operator', '--metrics-port=8080', '--health-port=8081']);
+    expect(c.args).toEqual(['operator', '--metrics-port=8080', '--health-port=8081', `--allowed-images=${DEFAULT_ALLOWED_IMAGES.join(',')}`]);
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(c.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'health' });
     expect(c.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'health' });

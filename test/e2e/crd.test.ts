@@ -39,7 +39,7 @@ function crdFacts() {
     domainDescription: spec.properties.domain.description as string,
     usersDescription: users.description as string,
     userNamePattern: userName.pattern as string,
-    nameMessage: only(root['x-kubernetes-validations'], 'the MailAgent (metadata.name)'),
+    nameMessage: only(root['x-kubernetes-validations'].filter((r: Json) => r.rule.includes('metadata.name.matches')), 'the MailAgent (metadata.name)'),
     columns: (version.additionalPrinterColumns as Json[])
       .filter((c) => !c.priority)
       .map((c) => ({ name: c.name as string, jsonPath: c.jsonPath as string })),

@@ -8,6 +8,7 @@
  * MailAgent is deleted.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,11 +67,13 @@ describe('golden path: the demo MailAgent on a node, mail through its Service', 
     expect(Object.keys(pw).sort()).toEqual(['toto', 'tutu']);
     expect(pw.toto).toHaveLength(20);
     expect(pw.tutu).not.toBe(pw.toto);
-    ca = await caFile(ns.name, agent, 'secret');
-    const fromConfigMap = await caFile(ns.name, agent, 'configmap');
-    expect((await secretData(ns.name, `${agent}-tls`))['tls.crt']).toBe(
+    // Clients trust the per-agent CA from the ConfigMap; the server certificate is a CA:FALSE leaf it issued.
+    ca = await caFile(ns.name, agent, 'configmap');
+    const tls = await secretData(ns.name, `${agent}-tls`);
+    expect(tls['ca.crt']).toBe(
       (await kubectlOk(['-n', ns.name, 'get', 'configmap', `${agent}-config`, '-o', 'jsonpath={.data.ca\\.crt}'])));
-    expect(fromConfigMap).toBeTruthy();
+    expect(new X509Certificate(tls['tls.crt'] ?? '').ca).toBe(false);
+    expect(new X509Certificate(tls['tls.crt'] ?? '').checkIssued(new X509Certificate(tls['ca.crt'] ?? ''))).toBe(true);
   });
 
   test('SMTP on 25, plain + AUTH: toto -> tutu accepted', async () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { OPERATOR_RULES } from '../../src/operator/rbac.js';
+import { DEFAULT_ALLOWED_IMAGES } from '../../src/operator/image-policy.js';
+import { LEADER_ELECTION_RULES, OPERATOR_RULES, operatorRbacObjects } from '../../src/operator/rbac.js';
 
 const chart = (path: string): URL => new URL(`../../charts/mailagent-operator/${path}`, import.meta.url);
 const read = (path: string): string => readFileSync(chart(path), 'utf8');
-const RULES_FILE = 'files/operator-rules.yaml';
 
 describe('charts/mailagent-operator', () => {
   it('ships crds/mailagent.yaml byte for byte (copy crds/mailagent.yaml after `npm run crd`)', () => {
@@ -13,14 +13,39 @@ describe('charts/mailagent-operator', () => {
     expect(readFileSync(chart('crds/mailagent.yaml')).equals(generated)).toBe(true);
   });
 
-  it('grants exactly OPERATOR_RULES (src/operator/rbac.ts)', () => {
+  it.each([
+    ['files/operator-rules.yaml', OPERATOR_RULES],
+    ['files/leader-election-rules.yaml', LEADER_ELECTION_RULES],
+  ] as const)('%s holds exactly the rules of src/operator/rbac.ts', (file, rules) => {
     if (process.env.UPDATE_CHART_RBAC === '1') {
-      const header = read(RULES_FILE).split('\n').filter((l) => l.startsWith('#')).join('\n');
-      writeFileSync(chart(RULES_FILE), `${header}\n${stringify(OPERATOR_RULES, { lineWidth: 0, aliasDuplicateObjects: false })}`);
+      const header = read(file).split('\n').filter((l) => l.startsWith('#')).join('\n');
+      writeFileSync(chart(file), `${header}\n${stringify(rules, { lineWidth: 0, aliasDuplicateObjects: false })}`);
     }
-    expect(parse(read(RULES_FILE))).toEqual(OPERATOR_RULES);
-    // The ClusterRole takes its rules from that file, unchanged.
-    expect(read('templates/clusterrole.yaml')).toMatch(/^rules:\n {2}\{\{- \.Files\.Get "files\/operator-rules\.yaml" \| fromYamlArray \| toYaml \| nindent 2 \}\}$/m);
+    expect(parse(read(file))).toEqual(rules);
+  });
+
+  it('renders the same roles as `mailagent operator rbac`: a Role in watchNamespace or a ClusterRole, and a Lease Role in the release namespace', () => {
+    const roles = read('templates/clusterrole.yaml');
+    // Both branches take their rules from the file, unchanged.
+    expect(roles.match(/^rules:\n {2}\{\{- \.Files\.Get "files\/operator-rules\.yaml" \| fromYamlArray \| toYaml \| nindent 2 \}\}$/gm)).toHaveLength(2);
+    expect(roles).toMatch(/\{\{- if \.Values\.watchNamespace \}\}[^]*kind: Role\n[^]*namespace: \{\{ \.Values\.watchNamespace \}\}[^]*kind: RoleBinding[^]*\{\{- else \}\}[^]*kind: ClusterRole\n[^]*kind: ClusterRoleBinding/);
+    const lease = read('templates/leader-election-role.yaml');
+    expect(lease).toMatch(/kind: Role\nmetadata:\n {2}name: \{\{ include "mailagent-operator\.fullname" \. \}\}-leader-election\n {2}namespace: \{\{ \.Release\.Namespace \}\}/);
+    expect(lease).toMatch(/^rules:\n {2}\{\{- \.Files\.Get "files\/leader-election-rules\.yaml" \| fromYamlArray \| toYaml \| nindent 2 \}\}$/m);
+
+    const cluster = operatorRbacObjects({ name: 'x', serviceAccount: 'x', operatorNamespace: 'ops' });
+    expect(cluster.map((o) => `${o.kind as string}/${(o.metadata as { namespace?: string }).namespace ?? '-'}`)).toEqual(['ClusterRole/-', 'ClusterRoleBinding/-', 'Role/ops', 'RoleBinding/ops']);
+    const scoped = operatorRbacObjects({ name: 'x', serviceAccount: 'x', operatorNamespace: 'ops', watchNamespace: 'lab' });
+    expect(scoped.map((o) => `${o.kind as string}/${(o.metadata as { namespace?: string }).namespace ?? '-'}`)).toEqual(['Role/lab', 'RoleBinding/lab', 'Role/ops', 'RoleBinding/ops']);
+    expect(scoped[0]?.rules).toEqual(OPERATOR_RULES);
+    expect(scoped[2]?.rules).toEqual(LEADER_ELECTION_RULES);
+  });
+
+  it('grants nothing unused: status only patched, events only created, Leases by name', () => {
+    expect(OPERATOR_RULES.find((r) => r.resources.includes('mailagents/status'))?.verbs).toEqual(['patch']);
+    expect(OPERATOR_RULES.find((r) => r.resources.includes('events'))?.verbs).toEqual(['create']);
+    expect(OPERATOR_RULES.some((r) => r.apiGroups.includes('coordination.k8s.io'))).toBe(false);
+    expect(LEADER_ELECTION_RULES.filter((r) => r.verbs.some((v) => v !== 'create')).every((r) => r.resourceNames?.length === 1)).toBe(true);
   });
 
   it('defaults: local dev image, IfNotPresent, one replica, metrics and health ports', () => {
@@ -49,5 +74,12 @@ describe('charts/mailagent-operator', () => {
     const schema = JSON.parse(read('values.schema.json'));
     const values = parse(read('values.yaml'));
     expect(Object.keys(values).filter((k) => !(k in schema.properties))).toEqual([]);
+  });
+});
+
+describe('charts/mailagent-operator image policy (issue 12 item 7)', () => {
+  it('passes allowedImages as --allowed-images, defaulting to the operator default', () => {
+    expect(parse(read('values.yaml')).allowedImages).toEqual([...DEFAULT_ALLOWED_IMAGES]);
+    expect(read('templates/_helpers.tpl')).toContain('(printf "--allowed-images=%s" (join "," .Values.allowedImages))');
   });
 });

@@ -7,7 +7,7 @@ import type { KubeObject, MailAgentChartProps } from '../../src/constructs/index
 
 type Obj = Record<string, any>;
 
-const TLS = { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', key: 'KEY' };
+const TLS = { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', key: 'KEY', ca: '-----BEGIN CERTIFICATE-----\nMIICA\n-----END CERTIFICATE-----\n' };
 
 function synth(spec: MailAgentSpec, extra: Partial<MailAgentChartProps> = {}): Obj[] {
   const resolved = resolveSpec(spec);
@@ -104,7 +104,7 @@ describe('MailAgentChart (defaults)', () => {
     expect(tls.type).toBe('kubernetes.io/tls');
     expect(Buffer.from(tls.data['tls.key'] as string, 'base64').toString()).toBe('KEY');
     const cm = find(objs, 'ConfigMap');
-    expect(cm.data['ca.crt']).toBe(TLS.cert);
+    expect(cm.data['ca.crt']).toBe(TLS.ca);
     expect(JSON.stringify(cm)).not.toMatch(/pw-toto|KEY/);
     expect(JSON.stringify(find(objs, 'Deployment'))).not.toMatch(/pw-toto|KEY/);
   });

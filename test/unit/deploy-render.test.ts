@@ -19,7 +19,7 @@ type Obj = Record<string, any>;
 const objects = synthMailAgent({
   name: 'pouet', namespace: 'ns', spec: resolveSpec({ domain: 'pouet.com', users: [{ name: 'toto' }] }),
   generatedPasswords: { toto: 'S3cretPassw0rdXYZabc' },
-  generatedTls: { cert: 'CERT-PEM', key: 'PRIVATE-KEY-PEM' },
+  generatedTls: { cert: 'CERT-PEM', key: 'PRIVATE-KEY-PEM', ca: 'CA-PEM' },
   managedBy: MANAGED_BY, extraLabels: releaseLabels('pouet'),
 }) as unknown as KubeObject[];
 
@@ -38,7 +38,7 @@ describe('stored manifest', () => {
     expect(manifest).not.toContain(Buffer.from('S3cretPassw0rdXYZabc').toString('base64'));
     expect(manifest).not.toContain(Buffer.from('PRIVATE-KEY-PEM').toString('base64'));
     const secrets = parseAllDocuments(manifest).map((d) => d.toJS() as Obj).filter((d) => d.kind === 'Secret');
-    expect(secrets.map((s) => s.data)).toEqual([{ toto: '<redacted>' }, { 'tls.crt': '<redacted>', 'tls.key': '<redacted>' }]);
+    expect(secrets.map((s) => s.data)).toEqual([{ toto: '<redacted>' }, { 'tls.crt': '<redacted>', 'tls.key': '<redacted>', 'ca.crt': '<redacted>' }]);
   });
 
   it('redact leaves other objects and the input untouched', () => {

@@ -58,6 +58,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.watchNamespace }}
 {{- $args = append $args (printf "--namespace=%s" .Values.watchNamespace) }}
 {{- end }}
+{{- $args = append $args (printf "--allowed-images=%s" (join "," .Values.allowedImages)) }}
 {{- toYaml (concat $args .Values.extraArgs) }}
 {{- end }}
 {{- end }}

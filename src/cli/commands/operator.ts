@@ -1,18 +1,22 @@
 import { stringify } from 'yaml';
 import { loadKubeConfig } from '../../kube/config.js';
 import { Operator } from '../../operator/manager.js';
-import { OPERATOR_RULES } from '../../operator/rbac.js';
+import { DEFAULT_ALLOWED_IMAGES, parseAllowedImages } from '../../operator/image-policy.js';
+import { LEASE_NAME, operatorRbacObjects } from '../../operator/rbac.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
 const usage = `Usage: mailagent operator [options]
-       mailagent operator rbac
+       mailagent operator rbac [-n NS] [--lease-namespace NS] [--service-account NAME]
 
 Runs the MailAgent operator against the cluster of KUBECONFIG (or in-cluster
 credentials): reconciles every MailAgent into its ConfigMap, Secrets,
 Deployment, Service, NetworkPolicy and claim, and reports status. Logs are
-JSON lines on stdout. \`rbac\` prints the ClusterRole it needs.
+JSON lines on stdout. \`rbac\` prints the RBAC objects it needs for the same
+options: a ClusterRole (or with -n, a Role in that namespace) and a Role for
+its Lease in the lease namespace, bound to --service-account (default
+mailagent-operator).
 
 Options:
   -n, --namespace NS        watch only this namespace (default: all)
@@ -22,13 +26,22 @@ Options:
       --concurrency N       reconciles in parallel (default 4)
       --no-leader-elect     do not take a Lease (only one replica may run)
       --lease-namespace NS  namespace of the leader Lease (default: $POD_NAMESPACE or "default")
-      --identity ID         leader identity (default: hostname_pid)`;
+      --identity ID         leader identity (default: hostname_pid)
+      --allowed-images LIST images a MailAgent may run, comma-separated; an entry
+                            ending in "*" is a prefix (default: ${DEFAULT_ALLOWED_IMAGES.join(',')})`;
 
 function int(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} must be a whole number from 0 to 65535, got "${value}"`, usage);
   return n;
+}
+
+function allowedImages(value: string | undefined): readonly string[] {
+  if (value === undefined) return DEFAULT_ALLOWED_IMAGES;
+  const list = parseAllowedImages(value);
+  if (!list.length) throw new UsageError(`--allowed-images needs at least one image (or a prefix ending in "*"), got "${value}"`, usage);
+  return list;
 }
 
 export const operatorCommand: Command = {
@@ -46,10 +59,17 @@ export const operatorCommand: Command = {
       'no-leader-elect': { type: 'boolean' },
       'lease-namespace': { type: 'string' },
       identity: { type: 'string' },
+      'allowed-images': { type: 'string' },
+      'service-account': { type: 'string' },
     }, usage, 1);
     if (values.help) { console.log(usage); return 0; }
+    const leaseNamespace = values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default';
     if (positionals[0] === 'rbac') {
-      process.stdout.write(stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'mailagent-operator' }, rules: OPERATOR_RULES }));
+      const objects = operatorRbacObjects({
+        name: 'mailagent-operator', serviceAccount: values['service-account'] ?? 'mailagent-operator',
+        operatorNamespace: leaseNamespace, watchNamespace: values.namespace,
+      });
+      process.stdout.write(objects.map((o) => stringify(o)).join('---\n'));
       return 0;
     }
     if (positionals[0] !== undefined) throw new UsageError(`unknown argument "${positionals[0]}"`, usage);
@@ -60,9 +80,10 @@ export const operatorCommand: Command = {
       resyncSeconds: Math.max(1, int(values.resync, 300, 'resync')),
       concurrency: Math.max(1, int(values.concurrency, 4, 'concurrency')),
       leaderElect: !values['no-leader-elect'],
-      leaseNamespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
-      leaseName: 'mailagent-operator',
+      leaseNamespace,
+      leaseName: LEASE_NAME,
       identity: values.identity,
+      allowedImages: allowedImages(values['allowed-images']),
     });
     const done = new Promise<void>((resolve) => {
       const onSignal = (sig: string) => { op.log.info('signal received', { signal: sig }); void op.stop(0).then(resolve); };

@@ -152,11 +152,11 @@ export function tempFile(name: string, text: string): string {
   return file;
 }
 
-/** The CA clients should trust, from the TLS Secret (tls.crt) or the ConfigMap (ca.crt); returns a file. */
+/** The CA clients should trust, from the TLS Secret or the ConfigMap (ca.crt of either); returns a file. */
 export async function caFile(ns: string, agent: string, from: 'secret' | 'configmap' = 'secret'): Promise<string> {
   let pem: string;
   if (from === 'secret') {
-    pem = (await secretData(ns, `${agent}-tls`))['tls.crt'] ?? '';
+    pem = (await secretData(ns, `${agent}-tls`))['ca.crt'] ?? '';
   } else {
     pem = (await kubectlOk(['-n', ns, 'get', 'configmap', `${agent}-config`, '-o', 'jsonpath={.data.ca\\.crt}']));
   }

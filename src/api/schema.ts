@@ -137,7 +137,7 @@ const specProperties = props<MailAgentSpec>({
       + 'Lowercase RFC 1123 name with at least one dot. Mail to any other domain is refused (never relayed).',
     maxLength: 253,
     pattern: DOMAIN_PATTERN,
-    patternHint: 'a lowercase RFC 1123 domain with at least one dot, such as "pouet.com" (letters, digits and "-" in dot-separated labels)',
+    patternHint: 'a lowercase RFC 1123 domain with at least one dot, such as "pouet.com" (letters, digits and "-" in dot-separated labels, the last one starting with a letter)',
   },
   users: {
     type: 'array',

@@ -32,10 +32,12 @@ t2 = time.monotonic()
 s.quit()
 print(json.dumps({"helo": s.local_hostname, "connectMs": (t1 - t0) * 1000, "ehloMs": (t2 - t1) * 1000, "code": code}))`;
 
-const DKIM_SEND = `import json, smtplib, sys, time
+// The body hash is right, so a verifier goes on to fetch sel._domainkey.example.org.
+const DKIM_SEND = `import base64, hashlib, json, smtplib, sys, time
+bh = base64.b64encode(hashlib.sha256(b'body\\r\\n').digest()).decode()
 msg = ('DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=sel;\\r\\n'
-       ' h=from:to:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\\r\\n'
-       'From: a@example.org\\r\\nTo: toto@pouet.com\\r\\nSubject: signed\\r\\n\\r\\nbody\\r\\n')
+       ' h=from:to:subject; bh=%s; b=AAAA\\r\\n'
+       'From: a@example.org\\r\\nTo: toto@pouet.com\\r\\nSubject: signed\\r\\n\\r\\nbody\\r\\n') % bh
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=60)
 s.ehlo()
 t0 = time.monotonic()

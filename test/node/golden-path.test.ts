@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { helm, kubectl, kubectlOk, repoPath, waitFor, withNamespace } from '../e2e/support/cluster.js';
 import {
-  PORTS, caFile, credentials, expectOk, fetchMail, secretData, sendMail, serviceIP, waitAgentReady,
+  PORTS, caFile, credentials, expectFastSmtp, expectOk, fetchMail, secretData, sendMail, serviceIP, waitAgentReady,
   waitForMessage, waitNothingLeft, waitServiceAnswers,
 } from './support/mail.js';
 
@@ -137,6 +137,8 @@ describe('golden path: the demo MailAgent on a node, mail through its Service', 
       from: 'toto@pouet.com', to: 'tutu@pouet.com' });
     expect(badAuth).toMatchObject({ ok: false, stage: 'auth' });
     expect(badAuth.code).toBe(535);
+    // smtplib's default EHLO (an IP literal here) is answered at once in each case
+    for (const r of [relay, anonymous, badAuth]) expectFastSmtp(r);
     const badPop = await fetchMail({ host: ip, port: PORTS.pop3, mode: 'plain', user: 'tutu', password: pw.toto! });
     expect(badPop).toMatchObject({ ok: false, stage: 'login' });
   });

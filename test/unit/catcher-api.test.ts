@@ -147,7 +147,7 @@ describe('the pod never waits on DNS, and serves submission', () => {
 describe('referenced passwords longer than the image takes', () => {
   const secret = (pw: string) => ({ metadata: { resourceVersion: '1' }, data: { pw: Buffer.from(pw).toString('base64') } });
   const s = resolveSpec({ domain: 'pouet.com', users: [{ name: 'toto', passwordSecretRef: { name: 'pws', key: 'pw' } }] });
-  const read = (pw: string) => async (_ns: string, name: string) => (name === 'pws' ? secret(pw) : undefined);
+  const read = (pw: string) => (_ns: string, name: string) => Promise.resolve(name === 'pws' ? secret(pw) : undefined);
 
   it(`takes ${PASSWORD_MAX_BYTES} bytes (multi-byte characters counted as bytes)`, async () => {
     await expect(resolveClusterInputs(read('é'.repeat(PASSWORD_MAX_BYTES / 2)), 'pouet', 'ns1', s)).resolves.toBeDefined();

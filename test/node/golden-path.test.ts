@@ -56,7 +56,7 @@ describe('golden path: the demo MailAgent on a node, mail through its Service', 
     expect(st.credentialsSecret).toBe(`${agent}-credentials`);
     expect(st.tlsSecret).toBe(`${agent}-tls`);
     expect(st.userCount).toBe(2);
-    expect(st.endpoints.map((e) => `${e.name}:${e.port}`).sort()).toEqual(['pop3:110', 'pop3s:995', 'smtp:25', 'smtps:465']);
+    expect(st.endpoints.map((e) => `${e.name}:${e.port}`).sort()).toEqual(['pop3:110', 'pop3s:995', 'smtp:25', 'smtps:465', 'submission:587']);
     ip = await serviceIP(ns.name, agent);
     await waitServiceAnswers(ip);
   });

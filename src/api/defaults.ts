@@ -31,6 +31,7 @@ export const MEMORY_VOLUMES = { mail: '128Mi', spool: '32Mi' } as const;
 export const SERVICE_PORTS: Record<Protocol, number> = {
   smtp: 25,
   smtps: 465,
+  submission: 587,
   pop3: 110,
   pop3s: 995,
   imap: 143,
@@ -44,6 +45,7 @@ export const SERVICE_PORTS: Record<Protocol, number> = {
 export const CONTAINER_PORTS: Record<Protocol, number> = {
   smtp: 2525,
   smtps: 4465,
+  submission: 5587,
   pop3: 1100,
   pop3s: 1995,
   imap: 1143,
@@ -53,7 +55,12 @@ export const CONTAINER_PORTS: Record<Protocol, number> = {
 /** The uid/gid baked into the image for Exim and Dovecot (docker/Dockerfile). */
 export const MAIL_UID = 900;
 
-export const PROTOCOLS: readonly Protocol[] = ['smtp', 'smtps', 'pop3', 'pop3s', 'imap', 'imaps'];
+export const PROTOCOLS: readonly Protocol[] = ['smtp', 'smtps', 'submission', 'pop3', 'pop3s', 'imap', 'imaps'];
+
+/** URL scheme per protocol (submission is SMTP with STARTTLS on 587). */
+export const PROTOCOL_SCHEMES: Record<Protocol, string> = {
+  smtp: 'smtp', smtps: 'smtps', submission: 'smtp', pop3: 'pop3', pop3s: 'pop3s', imap: 'imap', imaps: 'imaps',
+};
 export const IMAP_PROTOCOLS: readonly Protocol[] = ['imap', 'imaps'];
 
 /** Local parts that clash with system accounts or RFC 2142 role addresses. */
@@ -71,3 +78,28 @@ export const MAX_USERS = 200;
  */
 export const MAX_LIFETIME_DAYS = 366;
 export const MAX_LIFETIME_SECONDS = MAX_LIFETIME_DAYS * 86_400;
+
+/**
+ * Longest password the image takes: `openssl passwd` truncates longer ones,
+ * which would then never match. The CRD cannot see passwords in Secrets: the
+ * operator and the deployer check referenced ones (render/cluster-inputs.ts).
+ */
+export const PASSWORD_MAX_BYTES = 256;
+
+/**
+ * Limits (spec.limits). The message size must fit the memory-backed queue
+ * volume with the room check_spool_space keeps free (2M, exim4.conf), so a
+ * message the agent accepts can always be spooled whole.
+ */
+export const LIMIT_DEFAULTS = {
+  messageSize: '10Mi',
+  connectionsPerHost: 20,
+  recipientsPerMessage: 100,
+} as const;
+/** Largest messageSize on the memory-backed queue (MEMORY_VOLUMES.spool minus Exim's free-space margin). */
+export const MAX_MESSAGE_SIZE_IN_MEMORY = '30Mi';
+export const MAX_CONNECTIONS_PER_HOST = 100;
+export const MAX_RECIPIENTS_PER_MESSAGE = 1000;
+
+/** Fault injection: longest delay slow-<N>s@ gives (SMTP clients wait 5 min for RCPT; tests should not). */
+export const FAULT_SLOW_MAX_SECONDS = 30;

@@ -7,3 +7,5 @@ export * from './resolve.js';
 export * from './crd.js';
 export * from './demo.js';
 export * from './load.js';
+export * from './quantity.js';
+export * from './image-rules.js';

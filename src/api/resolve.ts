@@ -1,5 +1,6 @@
 /** Applies the defaults to a validated spec: what constructs work from. */
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, LIMIT_DEFAULTS, MEMORY_VOLUMES } from './defaults.js';
+import { quantityBytes } from './quantity.js';
 import type { MailAgentSpec, MailUser, NodePorts, ResourceList, ServiceType } from './types.js';
 
 export interface ResolvedSpec {
@@ -14,6 +15,11 @@ export interface ResolvedSpec {
   image: string;
   resources: { requests: ResourceList; limits: ResourceList };
   lifetime: string | undefined;
+  /** The catch-all user and the foreign domains it keeps ([] = all); undefined = strict local-only agent. */
+  catchAll: { user: string; domains: string[] } | undefined;
+  /** Sizes in bytes (agent.conf takes byte counts). */
+  limits: { messageSize: number; mailboxSize: number; connectionsPerHost: number; recipientsPerMessage: number };
+  faults: boolean;
 }
 
 export function resolveSpec(spec: MailAgentSpec): ResolvedSpec {
@@ -36,6 +42,16 @@ export function resolveSpec(spec: MailAgentSpec): ResolvedSpec {
       limits: { ...DEFAULTS.limits, ...spec.resources?.limits },
     },
     lifetime: spec.lifetime,
+    catchAll: spec.catchAll ? { user: spec.catchAll.user, domains: spec.catchAll.domains ?? [] } : undefined,
+    limits: {
+      messageSize: Math.floor(quantityBytes(spec.limits?.messageSize ?? LIMIT_DEFAULTS.messageSize)),
+      // One mailbox may fill the whole mail volume by default (the volume is the real cap).
+      mailboxSize: Math.floor(quantityBytes(spec.limits?.mailboxSize
+        ?? (spec.storage?.persistent ? (spec.storage.size ?? DEFAULTS.storageSize) : MEMORY_VOLUMES.mail))),
+      connectionsPerHost: spec.limits?.connectionsPerHost ?? LIMIT_DEFAULTS.connectionsPerHost,
+      recipientsPerMessage: spec.limits?.recipientsPerMessage ?? LIMIT_DEFAULTS.recipientsPerMessage,
+    },
+    faults: spec.faults?.enabled ?? false,
   };
 }
 

@@ -28,7 +28,7 @@ export interface TlsSpec {
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 
-export type Protocol = 'smtp' | 'smtps' | 'pop3' | 'pop3s' | 'imap' | 'imaps';
+export type Protocol = 'smtp' | 'smtps' | 'submission' | 'pop3' | 'pop3s' | 'imap' | 'imaps';
 
 export type NodePorts = Partial<Record<Protocol, number>>;
 
@@ -61,6 +61,22 @@ export interface ResourcesSpec {
   limits?: ResourceList;
 }
 
+export interface CatchAllSpec {
+  user: string;
+  domains?: string[];
+}
+
+export interface LimitsSpec {
+  messageSize?: string;
+  mailboxSize?: string;
+  connectionsPerHost?: number;
+  recipientsPerMessage?: number;
+}
+
+export interface FaultsSpec {
+  enabled?: boolean;
+}
+
 export interface MailAgentSpec {
   domain: string;
   users: MailUser[];
@@ -72,6 +88,9 @@ export interface MailAgentSpec {
   image?: string;
   resources?: ResourcesSpec;
   lifetime?: string;
+  catchAll?: CatchAllSpec;
+  limits?: LimitsSpec;
+  faults?: FaultsSpec;
 }
 
 /** metav1.Condition */

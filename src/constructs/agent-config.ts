@@ -27,10 +27,17 @@ export function renderAgentConf(spec: ResolvedSpec): string {
     `plaintext_auth=${spec.allowPlaintext}`,
     `smtp_port=${p.smtp}`,
     `smtps_port=${p.smtps}`,
+    `submission_port=${p.submission}`,
     `pop3_port=${p.pop3}`,
     `pop3s_port=${p.pop3s}`,
     `imap_port=${p.imap}`,
     `imaps_port=${p.imaps}`,
+    ...(spec.catchAll ? [`catch_all=${spec.catchAll.user}`, `catch_all_domains=${spec.catchAll.domains.join(' ')}`] : []),
+    `message_size=${spec.limits.messageSize}`,
+    `mailbox_size=${spec.limits.mailboxSize}`,
+    `max_connections_per_host=${spec.limits.connectionsPerHost}`,
+    `max_recipients=${spec.limits.recipientsPerMessage}`,
+    `faults=${spec.faults}`,
     '',
   ].join('\n');
 }

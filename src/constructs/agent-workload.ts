@@ -17,6 +17,23 @@ import type { ChildNames } from './names.js';
 
 export const INPUTS_ANNOTATION = 'localmail.dev/inputs-hash';
 
+/**
+ * The pod's resolver points at a closed port on its own loopback: any DNS
+ * lookup fails at once (ICMP port unreachable -> ECONNREFUSED) instead of
+ * waiting for a timeout. The agent needs no DNS (exim4.conf turns every
+ * lookup off; the NetworkPolicy denies egress anyway), and a lookup that
+ * slipped through must not stall a client: the cluster DNS would answer
+ * only after the resolver timeout, since egress is denied.
+ */
+export const NO_DNS: Pick<K8s.PodSpec, 'dnsPolicy' | 'dnsConfig'> = {
+  dnsPolicy: 'None',
+  dnsConfig: {
+    nameservers: ['127.0.0.1'],
+    searches: [],
+    options: [{ name: 'timeout', value: '1' }, { name: 'attempts', value: '1' }, { name: 'ndots', value: '1' }],
+  },
+};
+
 export interface AgentWorkloadProps {
   names: ChildNames;
   labels: Record<string, string>;
@@ -97,6 +114,7 @@ export class AgentWorkload extends Construct {
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            ...NO_DNS,
             terminationGracePeriodSeconds: 10,
             securityContext: {
               runAsUser: MAIL_UID,

@@ -5,7 +5,7 @@
  * Never reads or prints a password.
  */
 import type * as k8s from '@kubernetes/client-node';
-import { IMAP_PROTOCOLS, PROTOCOLS, SERVICE_PORTS } from '../api/defaults.js';
+import { IMAP_PROTOCOLS, PROTOCOL_SCHEMES, PROTOCOLS, SERVICE_PORTS } from '../api/defaults.js';
 import { resolveSpec } from '../api/resolve.js';
 import type { Protocol } from '../api/types.js';
 import { childNames } from '../constructs/names.js';
@@ -47,7 +47,7 @@ export interface StatusReport {
   workload?: string | undefined;
 }
 
-const SCHEMES: Record<Protocol, string> = { smtp: 'smtp', smtps: 'smtps', pop3: 'pop3', pop3s: 'pop3s', imap: 'imap', imaps: 'imaps' };
+const SCHEMES: Record<Protocol, string> = PROTOCOL_SCHEMES;
 
 async function readOrUndefined<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
   try {

@@ -4,7 +4,7 @@
  * a condition's status changes, so an unchanged agent's status is stable
  * and a resync writes nothing.
  */
-import { IMAP_PROTOCOLS, PROTOCOLS, SERVICE_PORTS } from '../api/defaults.js';
+import { IMAP_PROTOCOLS, PROTOCOL_SCHEMES, PROTOCOLS, SERVICE_PORTS } from '../api/defaults.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 import type { Condition, Endpoint, MailAgentStatus } from '../api/types.js';
 import { childNames } from '../constructs/names.js';
@@ -45,7 +45,7 @@ export function mergeConditions(previous: readonly Condition[] | undefined, next
 export function endpointsFor(name: string, namespace: string, spec: ResolvedSpec): { host: string; endpoints: Endpoint[] } {
   const host = `${childNames(name).service}.${namespace}.svc`;
   const endpoints = PROTOCOLS.filter((p) => spec.imap || !IMAP_PROTOCOLS.includes(p)).map((p) => ({
-    name: p, port: SERVICE_PORTS[p], url: `${p}://${host}:${SERVICE_PORTS[p]}`,
+    name: p, port: SERVICE_PORTS[p], url: `${PROTOCOL_SCHEMES[p]}://${host}:${SERVICE_PORTS[p]}`,
   }));
   return { host, endpoints };
 }

@@ -11,6 +11,7 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { PASSWORD_MAX_BYTES } from '../api/defaults.js';
 import type { ResolvedSpec } from '../api/resolve.js';
 import { ownSecretReferences } from '../api/schema.js';
 import { childNames } from '../constructs/names.js';
@@ -133,6 +134,12 @@ export async function resolveClusterInputs(
     if (pw === undefined) throw new InputProblem(field, `Secret ${namespace}/${ref.name} has no key "${ref.key}"; add the password of ${u.name} under that key`, 'PasswordSecretMissing');
     if (pw.replace(/\n$/, '') === '' || /[\r\n\0:]/.test(pw.replace(/\n$/, ''))) {
       throw new InputProblem(field, `Secret ${namespace}/${ref.name} key "${ref.key}": the password is empty or contains ":", a line break or NUL; store a single-line password`, 'PasswordInvalid');
+    }
+    // The image refuses longer ones (openssl passwd truncates them): say so
+    // here, as Degraded, instead of a crash-looping pod.
+    const bytes = Buffer.byteLength(pw.replace(/\n$/, ''), 'utf8');
+    if (bytes > PASSWORD_MAX_BYTES) {
+      throw new InputProblem(field, `Secret ${namespace}/${ref.name} key "${ref.key}": the password of ${u.name} is ${bytes} bytes long; store one of at most ${PASSWORD_MAX_BYTES} bytes`, 'PasswordInvalid');
     }
     versions.push(`${ref.name}@${s.metadata?.resourceVersion ?? ''}`);
   }

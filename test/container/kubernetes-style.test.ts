@@ -85,7 +85,7 @@ describe('Kubernetes-style mounts, uid 900, read-only root, no capabilities', ()
     expect(await readBanner(imap)).toMatch(/^\* OK/);
     const logs = await agent.logs();
     expect(logs).toContain(`mailagent: domain ${DOMAIN}; users alice bob; TLS /etc/mailagent/tls; plaintext_auth false; imap true`);
-    expect(logs).toContain('ports smtp 2525 smtps 4465 pop3 1100 pop3s 1995 imap 1143 imaps 1993');
+    expect(logs).toContain('ports smtp 2525 smtps 4465 submission 5587 pop3 1100 pop3s 1995 imap 1143 imaps 1993;');
     expect(logs).not.toContain(BOB_PW);
   });
 

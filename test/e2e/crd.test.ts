@@ -138,6 +138,28 @@ describe('MailAgent CRD on a real API server', () => {
       expect(err).toContain(facts.nameMessage);
     });
 
+    test.each(['pouet.123', '10.0.0.1'])('domain %j whose last label is all digits (the image refuses it)', async (domain) => {
+      const err = await rejected({ domain, users: [{ name: 'toto' }] });
+      expect(err).toContain(`spec.domain: Invalid value: ${JSON.stringify(domain)}`);
+    });
+
+    test('catchAll.user that is not one of the users', async () => {
+      const err = await rejected({ domain: 'pouet.com', users: [{ name: 'toto' }], catchAll: { user: 'qa' } });
+      expect(err).toContain('spec.catchAll.user');
+      expect(err).toContain('catchAll.user must be one of spec.users');
+    });
+
+    test('limits.messageSize larger than the memory-backed queue (CEL quantity())', async () => {
+      const err = await rejected({ domain: 'pouet.com', users: [{ name: 'toto' }], limits: { messageSize: '31Mi' } });
+      expect(err).toContain('spec.limits.messageSize');
+      expect(err).toContain('must fit the queue volume');
+    });
+
+    test('a user named like a fault address while faults are on', async () => {
+      const err = await rejected({ domain: 'pouet.com', users: [{ name: 'drop' }], faults: { enabled: true } });
+      expect(err).toContain('no user may be named drop');
+    });
+
     test('the client library sees a 422 with the same message', async () => {
       const e: unknown = await objects().createNamespacedCustomObject({
         group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL,
@@ -197,6 +219,29 @@ describe('MailAgent CRD on a real API server', () => {
     expect(r.code).toBe(0);
     const docs = synth.stdout.split(/^---$/m).filter((d) => /^kind: /m.test(d)).length;
     expect(r.stdout.match(/\(server dry run\)/g)?.length).toBe(docs);
+  });
+
+  test('a catcher (catchAll, limits, faults, submission node port) is accepted, with a messageSize that fits', async () => {
+    const r = await kubectl(['-n', ns.name, 'apply', '--validate=strict', '-f', '-'], {
+      input: mailAgent('catcher', {
+        domain: 'pouet.com', users: [{ name: 'qa' }],
+        catchAll: { user: 'qa', domains: ['example.org', '*.test'] },
+        limits: { messageSize: '30Mi', mailboxSize: '64Mi', connectionsPerHost: 10, recipientsPerMessage: 50 },
+        faults: { enabled: true },
+        service: { type: 'NodePort', nodePorts: { submission: 30587 } },
+      }),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  test('kubectl explain mailagent.spec.catchAll shows the per-branch recipe', async () => {
+    const out = squash(await waitFor(async () => {
+      const r = await kubectl(['explain', 'mailagent.spec.catchAll']);
+      return r.code === 0 ? r.stdout : '';
+    }, 30_000, '`kubectl explain mailagent.spec.catchAll`'));
+    expect(out).toContain('smtp://NAME.NAMESPACE.svc:587');
+    expect(out).toContain('user <string> -required-');
   });
 
   test('kubectl explain shows the field descriptions', async () => {

@@ -118,7 +118,7 @@ describe('operator', () => {
     expect(cond(agent, 'Progressing')?.status).toBe('True');
     expect(cond(agent, 'Degraded')).toMatchObject({ status: 'False', reason: 'Reconciled' });
     expect(agent.status).toMatchObject({ credentialsSecret: 'pouet-credentials', tlsSecret: 'pouet-tls', host: `pouet.${ns.name}.svc`, userCount: 2 });
-    expect(agent.status.endpoints.map((e: any) => e.url)).toEqual([25, 465, 110, 995].map((p, i) => `${['smtp', 'smtps', 'pop3', 'pop3s'][i]}://pouet.${ns.name}.svc:${p}`));
+    expect(agent.status.endpoints.map((e: any) => e.url)).toEqual([25, 465, 587, 110, 995].map((p, i) => `${['smtp', 'smtps', 'smtp', 'pop3', 'pop3s'][i]}://pouet.${ns.name}.svc:${p}`));
     const creds = await secretData('pouet-credentials');
     expect(Object.keys(creds ?? {}).sort()).toEqual(['toto', 'tutu']);
     expect(creds?.toto).toMatch(/^[A-Za-z0-9]{20}$/);
@@ -168,7 +168,7 @@ describe('operator', () => {
     expect(Object.keys(creds ?? {}).sort()).toEqual(['titi', 'toto', 'tutu']);
     expect(creds?.toto).toBe(toto);
     const svc = await core().readNamespacedService({ name: 'edits', namespace: ns.name });
-    expect(svc.spec?.ports?.map((p) => p.port)).toEqual([25, 465, 110, 995, 143, 993]);
+    expect(svc.spec?.ports?.map((p) => p.port)).toEqual([25, 465, 587, 110, 995, 143, 993]);
     const dep = await apps().readNamespacedDeployment({ name: 'edits', namespace: ns.name });
     expect(dep.spec?.template.spec?.volumes?.find((v) => v.name === 'tls')?.secret?.secretName).toBe('edits-cert');
     await waitFor(async () => !(await childKinds('edits')).includes('Secret/edits-tls'), CONVERGE_MS, 'generated TLS Secret pruned');

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { helm, kubectl, kubectlOk, repoPath, waitFor, withNamespace } from '../e2e/support/cluster.js';
 import {
-  PORTS, caFile, credentials, expectOk, fetchMail, secretData, sendMail, serviceIP, waitAgentReady,
+  PORTS, caFile, credentials, expectFastSmtp, expectOk, fetchMail, secretData, sendMail, serviceIP, waitAgentReady,
   waitForMessage, waitNothingLeft, waitServiceAnswers,
 } from './support/mail.js';
 
@@ -57,7 +57,7 @@ describe('golden path: the demo MailAgent on a node, mail through its Service', 
     expect(st.credentialsSecret).toBe(`${agent}-credentials`);
     expect(st.tlsSecret).toBe(`${agent}-tls`);
     expect(st.userCount).toBe(2);
-    expect(st.endpoints.map((e) => `${e.name}:${e.port}`).sort()).toEqual(['pop3:110', 'pop3s:995', 'smtp:25', 'smtps:465']);
+    expect(st.endpoints.map((e) => `${e.name}:${e.port}`).sort()).toEqual(['pop3:110', 'pop3s:995', 'smtp:25', 'smtps:465', 'submission:587']);
     ip = await serviceIP(ns.name, agent);
     await waitServiceAnswers(ip);
   });
@@ -140,6 +140,8 @@ describe('golden path: the demo MailAgent on a node, mail through its Service', 
       from: 'toto@pouet.com', to: 'tutu@pouet.com' });
     expect(badAuth).toMatchObject({ ok: false, stage: 'auth' });
     expect(badAuth.code).toBe(535);
+    // smtplib's default EHLO (an IP literal here) is answered at once in each case
+    for (const r of [relay, anonymous, badAuth]) expectFastSmtp(r);
     const badPop = await fetchMail({ host: ip, port: PORTS.pop3, mode: 'plain', user: 'tutu', password: pw.toto! });
     expect(badPop).toMatchObject({ ok: false, stage: 'login' });
   });

@@ -28,7 +28,7 @@ describe('mailagent CLI', () => {
     expect(r.code).toBe(0);
     const objs = docs(r.stdout);
     const svc = objs.find((o) => o.kind === 'Service');
-    expect(svc?.spec.ports.map((p: Obj) => p.port)).toEqual([25, 465, 110, 995]);
+    expect(svc?.spec.ports.map((p: Obj) => p.port)).toEqual([25, 465, 587, 110, 995]);
     const conf = objs.find((o) => o.kind === 'ConfigMap')?.data['agent.conf'] as string;
     expect(conf).toContain('domain=pouet.com');
     const creds = objs.find((o) => o.metadata.name === 'pouet-credentials');

@@ -46,11 +46,11 @@ describe('MailAgentChart (defaults)', () => {
     }
   });
 
-  it('exposes SMTP 25, SMTPS 465, POP3 110, POP3S 995 on named container ports', () => {
+  it('exposes SMTP 25, SMTPS 465, submission 587, POP3 110, POP3S 995 on named container ports', () => {
     const svc = find(objs, 'Service');
     expect(svc.spec.type).toBe('ClusterIP');
     expect(svc.spec.ports.map((p: Obj) => [p.name, p.port, p.targetPort])).toEqual([
-      ['smtp', 25, 'smtp'], ['smtps', 465, 'smtps'], ['pop3', 110, 'pop3'], ['pop3s', 995, 'pop3s'],
+      ['smtp', 25, 'smtp'], ['smtps', 465, 'smtps'], ['submission', 587, 'submission'], ['pop3', 110, 'pop3'], ['pop3s', 995, 'pop3s'],
     ]);
     expect(svc.spec.selector).toEqual({ 'app.kubernetes.io/name': 'mailagent', 'app.kubernetes.io/instance': 'pouet' });
   });
@@ -69,7 +69,7 @@ describe('MailAgentChart (defaults)', () => {
       allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
     });
     expect(c.ports.map((p: Obj) => [p.name, p.containerPort])).toEqual([
-      ['smtp', 2525], ['smtps', 4465], ['pop3', 1100], ['pop3s', 1995],
+      ['smtp', 2525], ['smtps', 4465], ['submission', 5587], ['pop3', 1100], ['pop3s', 1995],
     ]);
     expect(Math.max(...c.ports.map((p: Obj) => p.containerPort as number))).toBeGreaterThan(1024);
     expect(c.image).toBe('localhost/mailagent:dev');
@@ -137,7 +137,7 @@ describe('MailAgentChart (options)', () => {
   it('adds IMAP ports, node ports, and uses the given TLS Secret without generating one', () => {
     const svc = find(objs, 'Service');
     expect(svc.spec.type).toBe('NodePort');
-    expect(svc.spec.ports.map((p: Obj) => p.port)).toEqual([25, 465, 110, 995, 143, 993]);
+    expect(svc.spec.ports.map((p: Obj) => p.port)).toEqual([25, 465, 587, 110, 995, 143, 993]);
     expect(svc.spec.ports[0].nodePort).toBe(30025);
     expect(svc.spec.ports[1].nodePort).toBeUndefined();
     expect(objs.find((o) => o.metadata.name === 'pouet-tls')).toBeUndefined();

@@ -100,7 +100,7 @@ describe('status and history output', () => {
     const text = formatStatus(describeRelease(release));
     expect(text).toMatch(/^NAME: pouet\nNAMESPACE: ns\nSTATUS: deployed\nREVISION: 2\n/);
     expect(text).toContain('host pouet.ns.svc.cluster.local');
-    for (const url of ['smtp://pouet.ns.svc.cluster.local:25', 'smtps://pouet.ns.svc.cluster.local:465', 'pop3://pouet.ns.svc.cluster.local:110', 'pop3s://pouet.ns.svc.cluster.local:995', 'imap://pouet.ns.svc.cluster.local:143', 'imaps://pouet.ns.svc.cluster.local:993']) {
+    for (const url of ['smtp://pouet.ns.svc.cluster.local:25', 'smtps://pouet.ns.svc.cluster.local:465', 'smtp://pouet.ns.svc.cluster.local:587', 'pop3://pouet.ns.svc.cluster.local:110', 'pop3s://pouet.ns.svc.cluster.local:995', 'imap://pouet.ns.svc.cluster.local:143', 'imaps://pouet.ns.svc.cluster.local:993']) {
       expect(text).toContain(url);
     }
     expect(text).toMatch(/toto@pouet\.com\s+generated, Secret pouet-credentials key "toto"/);

@@ -77,8 +77,8 @@ schema cannot check what a classroom generates).
 {{- end }}
 {{- $_ := set $seen $name true }}
 {{- $domain := toString .domain }}
-{{- if not (regexMatch "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$" $domain) }}
-{{- fail (printf "mailagent chart: agent %q: domain %q must be a lowercase RFC 1123 domain with at least one dot, such as \"pouet.com\"" $name $domain) }}
+{{- if not (regexMatch "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$" $domain) }}
+{{- fail (printf "mailagent chart: agent %q: domain %q must be a lowercase RFC 1123 domain with at least one dot whose last label starts with a letter, such as \"pouet.com\"" $name $domain) }}
 {{- end }}
 {{- $own := omit . "name" "labels" "annotations" }}
 {{- $spec := include "mailagent.merge" (dict "base" ($v.defaults | default dict) "over" $own) | fromJson }}

@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { kubectl, kubectlOk, repoPath, run, waitFor } from '../../e2e/support/cluster.js';
 
-export const PORTS = { smtp: 25, smtps: 465, pop3: 110, pop3s: 995 } as const;
+export const PORTS = { smtp: 25, smtps: 465, submission: 587, pop3: 110, pop3s: 995 } as const;
+
+/**
+ * Connecting and answering EHLO take milliseconds; a server that waited on
+ * DNS for smtplib's default EHLO (an IP literal) took 10 s here (issue 12).
+ */
+export const FAST_SMTP_MS = 1000;
 
 export interface SendOptions {
   host: string;
@@ -41,9 +47,11 @@ export interface ClientResult {
   code?: number;
   error?: string;
   tls?: { version: string; subjectAltName: string[] } | null;
+  /** smtplib's default EHLO name and how long connect and EHLO took (send only). */
+  timing?: { helo?: string; connectMs?: number; ehloMs?: number };
 }
 
-export interface Message { subject: string; from: string; to: string; body: string }
+export interface Message { subject: string; from: string; to: string; body: string; originalTo: string; envelopeTo: string }
 export interface FetchResult extends ClientResult { messages?: Message[] }
 
 const PYTHON = process.env.MAILAGENT_PYTHON ?? 'python3';
@@ -123,6 +131,15 @@ export async function waitServiceAnswers(ip: string, timeoutMs = 30_000): Promis
 /** Fails with the whole client result (stage, code, error) unless it succeeded. */
 export function expectOk(r: ClientResult): void {
   if (!r.ok) throw new Error(`mail client failed: ${JSON.stringify(r)}`);
+  expectFastSmtp(r);
+}
+
+/** Fails unless connect and EHLO (smtplib's default name) were quick, when the result has timings. */
+export function expectFastSmtp(r: ClientResult): void {
+  const { connectMs, ehloMs } = r.timing ?? {};
+  if ((connectMs ?? 0) > FAST_SMTP_MS || (ehloMs ?? 0) > FAST_SMTP_MS) {
+    throw new Error(`SMTP too slow (connect ${connectMs} ms, EHLO ${ehloMs} ms as ${r.timing?.helo}); over ${FAST_SMTP_MS} ms means a DNS wait`);
+  }
 }
 
 /** The ClusterIP of a Service. */

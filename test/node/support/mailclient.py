@@ -5,8 +5,14 @@ Connects to an address (a Service's ClusterIP) but verifies TLS against a
 server *name* (--servername, e.g. pouet.com or pouet.NS.svc) and a given CA
 (--cafile), as a client that resolved that name would. Prints one JSON object:
 
-  send:  {"ok": true, "tls": {...}} or {"ok": false, "stage": "connect|tls|auth|mail|rcpt|data", "code": 550, "error": "..."}
-  fetch: {"ok": true, "messages": [{"subject", "from", "to", "body"}], "tls": {...}} or {"ok": false, "stage": ..., "error": ...}
+  send:  {"ok": true, "tls": {...}, "timing": {"helo", "connectMs", "ehloMs"}} or
+         {"ok": false, "stage": "connect|tls|auth|mail|rcpt|data", "code": 550, "error": "...", "timing": ...}
+  fetch: {"ok": true, "messages": [{"subject", "from", "to", "body", "originalTo", "envelopeTo"}], "tls": {...}}
+         or {"ok": false, "stage": ..., "error": ...}
+
+smtplib runs at its defaults: its own EHLO name (an IP literal such as
+"[10.0.0.5]" on a host without an FQDN), so a server that looks that up in
+DNS shows here as a slow EHLO (timing.ehloMs).
 
 Usage:
   mailclient.py send  --host IP --port 25 --mode plain|starttls|tls [--user U --password P]
@@ -23,6 +29,7 @@ import smtplib
 import socket
 import ssl
 import sys
+import time
 from email.message import EmailMessage
 
 TIMEOUT = 20
@@ -72,10 +79,12 @@ class POP3SNamed(poplib.POP3_SSL):
         return self.context.wrap_socket(sock, server_hostname=self._servername)
 
 
-def fail(stage, error, code=None):
+def fail(stage, error, code=None, timing=None):
     out = {"ok": False, "stage": stage, "error": str(error)}
     if code is not None:
         out["code"] = code
+    if timing:
+        out["timing"] = timing
     print(json.dumps(out))
     return 0
 
@@ -88,7 +97,9 @@ def send(args):
     msg.set_content(args.body)
     stage = "connect"
     info = None
+    timing = {}
     try:
+        t0 = time.monotonic()
         if args.mode == "tls":
             stage = "tls"
             s = SMTPSNamed(args.servername, host=args.host, port=args.port,
@@ -97,16 +108,20 @@ def send(args):
             stage = "connect"
         else:
             s = smtplib.SMTP(args.host, args.port, timeout=TIMEOUT)
+        timing["connectMs"] = (time.monotonic() - t0) * 1000
         with s:
-            s.ehlo("mailclient.test")
+            t0 = time.monotonic()
+            s.ehlo()  # smtplib's default EHLO name, as an application sends it
+            timing["ehloMs"] = (time.monotonic() - t0) * 1000
+            timing["helo"] = s.local_hostname
             if args.mode == "starttls":
                 stage = "tls"
                 s._host = args.servername  # starttls() checks the certificate for _host
                 code, resp = s.starttls(context=tls_context(args))
                 if code != 220:
-                    return fail("tls", resp.decode(errors="replace"), code)
+                    return fail("tls", resp.decode(errors="replace"), code, timing)
                 info = tls_info(s.sock)
-                s.ehlo("mailclient.test")
+                s.ehlo()
             if args.user:
                 stage = "auth"
                 s.login(args.user, args.password)
@@ -124,12 +139,12 @@ def send(args):
                 return fail("data", resp.decode(errors="replace"), code)
     except smtplib.SMTPResponseException as e:
         err = e.smtp_error.decode(errors="replace") if isinstance(e.smtp_error, bytes) else e.smtp_error
-        return fail(stage, err, e.smtp_code)
+        return fail(stage, err, e.smtp_code, timing)
     except (ssl.SSLError, ssl.CertificateError) as e:
-        return fail("tls", e)
+        return fail("tls", e, None, timing)
     except (OSError, smtplib.SMTPException) as e:
-        return fail(stage, e)
-    print(json.dumps({"ok": True, "tls": info}))
+        return fail(stage, e, None, timing)
+    print(json.dumps({"ok": True, "tls": info, "timing": timing}))
     return 0
 
 
@@ -164,6 +179,8 @@ def fetch(args):
                 "from": str(m["From"] or ""),
                 "to": str(m["To"] or ""),
                 "body": body.get_content().strip() if body is not None else "",
+                "originalTo": str(m["X-Original-To"] or ""),
+                "envelopeTo": str(m["Envelope-to"] or ""),
             })
         p.quit()
     except poplib.error_proto as e:

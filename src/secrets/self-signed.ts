@@ -7,7 +7,11 @@ import 'reflect-metadata'; // required by @peculiar/x509's dependency injection
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// @types/node 24 types node:crypto's WebCrypto with newer key usages
+// ('encapsulateBits', ...) than TypeScript's DOM lib, which @peculiar/x509 is
+// typed against: one view of the same object, typed the DOM way, serves both.
+const subtleCrypto = webcrypto as unknown as Crypto;
+x509.cryptoProvider.set(subtleCrypto);
 
 export const CERT_VALIDITY_DAYS = 365;
 /** Renew when less than this is left. */
@@ -24,7 +28,7 @@ const DAY_MS = 86_400_000;
 /** dnsNames[0] becomes the subject CN; all go into subjectAltName. */
 export async function generateSelfSigned(dnsNames: readonly string[], now = new Date()): Promise<SelfSignedCert> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const keys = await subtleCrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const notBefore = new Date(now.getTime() - 5 * 60_000);
   const notAfter = new Date(now.getTime() + CERT_VALIDITY_DAYS * DAY_MS);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -42,7 +46,7 @@ export async function generateSelfSigned(dnsNames: readonly string[], now = new 
       new x509.SubjectAlternativeNameExtension(dnsNames.map((n) => ({ type: 'dns' as const, value: n }))),
     ],
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  const pkcs8 = await subtleCrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
   return { cert: cert.toString('pem'), key, notAfter };
 }

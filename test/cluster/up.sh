@@ -104,11 +104,15 @@ port_in_use() {
   # A connect that succeeds means something listens there.
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+FETCH_BAD_PORT=10080
 free_port() { # free_port <var>: sets <var> to a free port
   local p
   for _ in $(seq 1 500); do
     p=$(( PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1) ))
     [[ -n "${TAKEN[$p]:-}" ]] && continue
+    # 10080 is on the Fetch standard's "bad ports" list: undici's fetch, which
+    # client-node 2 sends through, refuses to connect there.
+    (( p == FETCH_BAD_PORT )) && continue
     if ! port_in_use "$p"; then
       TAKEN[$p]=1; printf -v "$1" '%s' "$p"; return 0
     fi

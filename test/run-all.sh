@@ -13,7 +13,8 @@ source test/node-env.sh || { echo "no usable Node.js: see the node-env lines abo
 mailagent_node_ci || { echo "npm ci with Node.js $(node --version) failed"; exit 1; }
 echo "== Node.js $(node --version) ($MAILAGENT_NODE_BIN)"
 export NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning'
-results=test-results
+# MAILAGENT_TEST_RESULTS: where the logs and jest reports go (test/compat.sh uses its own).
+results=${MAILAGENT_TEST_RESULTS:-test-results}
 rm -rf "$results" && mkdir -p "$results"
 projects=("$@")
 [ ${#projects[@]} -gt 0 ] || projects=(unit container e2e node)

@@ -12,7 +12,9 @@
 # binaries are built. GOMODCACHE and GOCACHE keep their defaults so CI caches
 # (~/go/pkg/mod, ~/.cache/go-build) are reused.
 #
-# Usage: test/cluster/build.sh [--force]
+# Usage: test/cluster/build.sh [--force] [--plane]
+#   --plane: only what the e2e suite needs (no node binaries), e.g. for the
+#   compatibility run on an older Kubernetes (test/compat.sh).
 #
 # kubelet is built with CGO_ENABLED=0 like the others (upstream links it with
 # cgo for glibc's resolver and user lookups, which nothing here uses); that way
@@ -24,8 +26,14 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
 source "$HERE/versions.sh"
 
-FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+FORCE=0 PLANE_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --plane) PLANE_ONLY=1 ;;
+    *) echo "usage: $0 [--force] [--plane]" >&2; exit 2 ;;
+  esac
+done
 
 if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
 elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
@@ -263,19 +271,24 @@ log "Go: $("$GO" version); cache: $MAILAGENT_CACHE_DIR"
 T0=$SECONDS
 need "$ETCD" && timed etcd build_etcd
 K8S_CMDS=()
-for b in "$KUBE_APISERVER" "$KUBE_CONTROLLER_MANAGER" "$KUBECTL" "$KUBELET" "$KUBE_SCHEDULER" "$KUBE_PROXY"; do
+K8S_WANTED=("$KUBE_APISERVER" "$KUBE_CONTROLLER_MANAGER" "$KUBECTL")
+[[ $PLANE_ONLY == 1 ]] || K8S_WANTED+=("$KUBELET" "$KUBE_SCHEDULER" "$KUBE_PROXY")
+for b in "${K8S_WANTED[@]}"; do
   need "$b" && K8S_CMDS+=("$(basename "$b")")
 done
 build_k8s_missing() { build_k8s "${K8S_CMDS[@]}"; }
 [[ ${#K8S_CMDS[@]} -gt 0 ]] && timed kubernetes build_k8s_missing
 need "$HELM" && timed helm build_helm
 need "$HELM3" && timed helm3 build_helm3
-need "$CRICTL" && timed crictl build_crictl
-need "$PAUSE_BIN" "$PAUSE_ARCHIVE" && timed pause build_pause
+if [[ $PLANE_ONLY == 0 ]]; then
+  need "$CRICTL" && timed crictl build_crictl
+  need "$PAUSE_BIN" "$PAUSE_ARCHIVE" && timed pause build_pause
+fi
 log "done in $((SECONDS - T0)) s"
 
-for b in "$KUBE_APISERVER" "$KUBE_CONTROLLER_MANAGER" "$KUBECTL" "$ETCD" "$HELM" "$HELM3" \
-    "$KUBELET" "$KUBE_SCHEDULER" "$KUBE_PROXY" "$CRICTL" "$PAUSE_BIN" "$PAUSE_ARCHIVE"; do
+BUILT=("$KUBE_APISERVER" "$KUBE_CONTROLLER_MANAGER" "$KUBECTL" "$ETCD" "$HELM" "$HELM3")
+[[ $PLANE_ONLY == 1 ]] || BUILT+=("$KUBELET" "$KUBE_SCHEDULER" "$KUBE_PROXY" "$CRICTL" "$PAUSE_BIN" "$PAUSE_ARCHIVE")
+for b in "${BUILT[@]}"; do
   have "$b" || { echo "build.sh: missing $b after build" >&2; exit 1; }
   echo "$b"
 done

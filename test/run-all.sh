@@ -7,8 +7,15 @@
 # Usage: npm test [-- PROJECT...]   (projects: unit e2e container node; default all)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+# Node.js >= 22.19 (24 LTS from the npm registry, cached, when the host's is
+# older) first on PATH, and node_modules installed by it.
+# shellcheck source=node-env.sh
+source test/node-env.sh || { echo "no usable Node.js: see the node-env lines above"; exit 1; }
+mailagent_node_ci || { echo "npm ci with Node.js $(node --version) failed"; exit 1; }
+echo "== Node.js $(node --version) ($MAILAGENT_NODE_BIN)"
 export NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning'
-results=test-results
+# MAILAGENT_TEST_RESULTS: where the logs and jest reports go (test/compat.sh uses its own).
+results=${MAILAGENT_TEST_RESULTS:-test-results}
 rm -rf "$results" && mkdir -p "$results"
 projects=("$@")
 [ ${#projects[@]} -gt 0 ] || projects=(unit container e2e node)

@@ -14,6 +14,8 @@ export class DeployError extends UserError {
   }
 }
 
+/** undici's message (the cause of "fetch failed") for a port on the Fetch standard's block list. */
+const FETCH_BAD_PORT = 'bad port';
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
 function networkCode(err: unknown): string | undefined {
@@ -24,6 +26,13 @@ function networkCode(err: unknown): string | undefined {
     if (m) return m[1];
   }
   return undefined;
+}
+
+function causedByBadPort(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message === FETCH_BAD_PORT) return true;
+  }
+  return false;
 }
 
 /** User-facing errors pass through; API and network failures become DeployErrors; bugs stay as they are. */
@@ -37,6 +46,13 @@ export function toUserError(err: unknown, server?: string): unknown {
   // client-node refuses plain HTTP, which is also what it falls back to with no kubeconfig at all.
   if (err instanceof Error && /HTTP protocol is not allowed/.test(err.message)) {
     return new DeployError(`cannot use the Kubernetes API server${server ? ` at ${server}` : ''}: ${err.message}; check KUBECONFIG (no kubeconfig found?)`, { cause: err });
+  }
+  // client-node 2 sends through undici's fetch, which never connects to the
+  // ports the Fetch standard blocks (1, 6000, 10080, ...): "fetch failed",
+  // caused by "bad port".
+  if (causedByBadPort(err)) {
+    const port = server ? new URL(server).port : '';
+    return new DeployError(`cannot use the Kubernetes API server${server ? ` at ${server}` : ''}: port ${port || '(default)'} is one that fetch refuses (Fetch standard "bad ports"); serve the API on another port (6443 is usual) and update KUBECONFIG`, { cause: err });
   }
   const code = networkCode(err);
   if (code) {

@@ -22,7 +22,9 @@ export function kubeError(err: unknown, what: string): Error {
   if (isApiException(err)) {
     let status: StatusBody = {};
     try {
-      status = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as StatusBody;
+      // client-node gives the response text; none at all for a 401.
+      const body: unknown = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+      if (body !== null && typeof body === 'object') status = body;
     } catch { /* body was not JSON */ }
     return new KubeApiError(err.code, status.reason ?? '', `${what}: ${status.message ?? `HTTP ${err.code}`}`);
   }

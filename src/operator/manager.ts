@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import * as k8s from '@kubernetes/client-node';
+import { requireSupportedServer } from '../kube/server-version.js';
 import { apiSecretReader } from '../render/cluster-inputs.js';
 import type { SecretReader } from '../render/cluster-inputs.js';
 import { EventRecorder } from './events.js';
@@ -53,6 +54,8 @@ export class Operator {
   async run(): Promise<void> {
     const { opts } = this;
     const server = this.kc.getCurrentCluster()?.server;
+    // Refuse, before serving probes or taking a Lease, a cluster too old for the CRD and RBAC we rely on.
+    const version = await requireSupportedServer(this.kc);
     if (server) countRequests(new URL(server).host, (method) => { this.metrics.requests.inc({ method }); });
     const probes = {
       healthy: () => true,
@@ -62,7 +65,7 @@ export class Operator {
     };
     this.servers.push(await serveProbes(opts.healthPort, probes));
     if (opts.metricsPort !== opts.healthPort) this.servers.push(await serveProbes(opts.metricsPort, probes));
-    this.log.info('starting', { namespace: opts.namespace ?? '(all)', healthPort: opts.healthPort, metricsPort: opts.metricsPort });
+    this.log.info('starting', { kubernetes: version.gitVersion, namespace: opts.namespace ?? '(all)', healthPort: opts.healthPort, metricsPort: opts.metricsPort });
 
     if (opts.leaderElect) {
       this.elector = new LeaderElector(this.kc.makeApiClient(k8s.CoordinationV1Api), {

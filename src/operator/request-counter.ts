@@ -1,28 +1,35 @@
 /**
  * Counts every HTTP request this process sends to the API server, like
- * client-go's rest_client_requests_total. client-node sends through
- * node-fetch, which looks up http(s).request at call time, so wrapping it
- * once sees every request: reads, writes, lists and watches alike.
+ * client-go's rest_client_requests_total. client-node 2 sends every API call,
+ * list and watch through undici, which publishes each request it creates on
+ * the diagnostics channel `undici:request:create` (the npm undici module and
+ * Node's built-in fetch share channels by name): one subscription sees reads,
+ * writes, lists and watches alike, without patching any module.
  */
-import http from 'node:http';
-import https from 'node:https';
+import diagnosticsChannel from 'node:diagnostics_channel';
 
-type RequestFn = typeof https.request;
+/** undici's channel for "a request was created" (undici/lib/core/diagnostics.js). */
+export const UNDICI_REQUEST_CREATE_CHANNEL = 'undici:request:create';
+
+/** The part of undici's Request object this reads. */
+interface UndiciRequestLike { origin?: string | URL; method?: string }
 
 let installed = false;
+
+function hostOf(origin: string | URL | undefined): string {
+  if (origin === undefined) return '';
+  try {
+    return (origin instanceof URL ? origin : new URL(origin)).host;
+  } catch {
+    return '';
+  }
+}
 
 export function countRequests(apiHost: string, count: (method: string) => void): void {
   if (installed) return;
   installed = true;
-  for (const mod of [http, https]) {
-    const original = mod.request;
-    const wrapped = ((...args: Parameters<RequestFn>) => {
-      const [first, second] = args;
-      const opts = (typeof first === 'object' && !(first instanceof URL) ? first : typeof second === 'object' ? second : undefined) as http.RequestOptions | undefined;
-      const host = first instanceof URL ? first.host : typeof first === 'string' ? new URL(first).host : `${opts?.hostname ?? opts?.host ?? ''}${opts?.port ? `:${String(opts.port)}` : ''}`;
-      if (host === apiHost || host.split(':')[0] === apiHost.split(':')[0]) count((opts?.method ?? 'GET').toUpperCase());
-      return Reflect.apply<typeof mod, Parameters<RequestFn>, http.ClientRequest>(original, mod, args);
-    }) as RequestFn;
-    (mod as { request: RequestFn }).request = wrapped;
-  }
+  diagnosticsChannel.subscribe(UNDICI_REQUEST_CREATE_CHANNEL, (message) => {
+    const request = (message as { request?: UndiciRequestLike } | undefined)?.request;
+    if (hostOf(request?.origin) === apiHost) count((request?.method ?? 'GET').toUpperCase());
+  });
 }

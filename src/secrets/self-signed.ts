@@ -7,7 +7,11 @@ import 'reflect-metadata'; // required by @peculiar/x509's dependency injection
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// @types/node 24 types node:crypto's WebCrypto with newer key usages
+// ('encapsulateBits', ...) than TypeScript's DOM lib, which @peculiar/x509 is
+// typed against: one view of the same object, typed the DOM way, serves both.
+const subtleCrypto = webcrypto as unknown as Crypto;
+x509.cryptoProvider.set(subtleCrypto);
 
 export const CERT_VALIDITY_DAYS = 365;
 /** Renew when less than this is left. */
@@ -38,7 +42,7 @@ export async function generateSelfSigned(dnsNames: readonly string[], now = new 
   const cn = dnsNames[0] ?? 'localhost';
   const notBefore = new Date(now.getTime() - 5 * 60_000);
   const notAfter = new Date(now.getTime() + CERT_VALIDITY_DAYS * DAY_MS);
-  const caKeys = await webcrypto.subtle.generateKey(ALG, false, ['sign', 'verify']);
+  const caKeys = await subtleCrypto.subtle.generateKey(ALG, false, ['sign', 'verify']);
   const caName = `CN=${cn} CA, O=local-mail-agent`;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(), name: caName, notBefore, notAfter, signingAlgorithm: ALG, keys: caKeys,
@@ -49,7 +53,7 @@ export async function generateSelfSigned(dnsNames: readonly string[], now = new 
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const keys = await subtleCrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${cn}, O=local-mail-agent`,
@@ -67,7 +71,7 @@ export async function generateSelfSigned(dnsNames: readonly string[], now = new 
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  const pkcs8 = await subtleCrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
   return { cert: cert.toString('pem'), key, ca: ca.toString('pem'), notAfter };
 }

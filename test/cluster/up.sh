@@ -82,7 +82,7 @@ fi
 # --- binaries ----------------------------------------------------------------
 if ! "$HERE/bin-path.sh" --check >/dev/null 2>&1; then
   log "binaries missing under $MAILAGENT_CACHE_DIR/bin: running build.sh (takes long the first time)"
-  "$HERE/build.sh" >&2 || die "build.sh failed"
+  "$HERE/build.sh" --plane >&2 || die "build.sh failed"
 fi
 for t in openssl flock; do command -v "$t" >/dev/null || die "$t is required"; done
 if [[ $WITH_NODE == 1 ]]; then
@@ -104,11 +104,15 @@ port_in_use() {
   # A connect that succeeds means something listens there.
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+FETCH_BAD_PORT=10080
 free_port() { # free_port <var>: sets <var> to a free port
   local p
   for _ in $(seq 1 500); do
     p=$(( PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1) ))
     [[ -n "${TAKEN[$p]:-}" ]] && continue
+    # 10080 is on the Fetch standard's "bad ports" list: undici's fetch, which
+    # client-node 2 sends through, refuses to connect there.
+    (( p == FETCH_BAD_PORT )) && continue
     if ! port_in_use "$p"; then
       TAKEN[$p]=1; printf -v "$1" '%s' "$p"; return 0
     fi

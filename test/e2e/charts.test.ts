@@ -4,6 +4,8 @@
  * dry run), and real installs — the operator chart (CRD, RBAC equal to
  * OPERATOR_RULES, restricted Deployment, metrics Service) and the mailagent
  * chart (a 30-student classroom in one helm install; bad values refused).
+ * The helm is Helm 4 (it applies server-side); one lint + install runs on
+ * Helm 3 (v3.21) for users still on it. Versions: test/cluster/versions.sh.
  * No node runs pods here, so nothing waits for pod readiness.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -14,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { DEFAULT_ALLOWED_IMAGES } from '../../src/operator/image-policy.js';
 import { LEADER_ELECTION_RULES, OPERATOR_RULES, operatorRbacObjects } from '../../src/operator/rbac.js';
 import {
-  MAILAGENT_CRD_NAME, helm, kubectl, kubectlOk, repoPath, uniqueName, waitFor, withNamespace,
+  MAILAGENT_CRD_NAME, helm, helm3, kubectl, kubectlOk, repoPath, uniqueName, waitFor, withNamespace,
 } from './support/cluster.js';
 import type { RunResult } from './support/cluster.js';
 
@@ -60,6 +62,16 @@ async function helmOk(args: string[], timeoutMs = 120_000): Promise<RunResult> {
   return r;
 }
 
+async function helm3Ok(args: string[], timeoutMs = 120_000): Promise<RunResult> {
+  const r = await helm3(args, { timeoutMs });
+  if (r.code !== 0) throw new Error(`helm (3) ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+/** The oldest Kubernetes minor the charts (kubeVersion) and the operator support. */
+const OLDEST_SUPPORTED = '1.35.0';
+const TOO_OLD = '1.34.9';
+
 /** kubectl's stderr minus "Warning:" lines (e.g. a CRD created by helm lacks kubectl's last-applied annotation). */
 const withoutWarnings = (stderr: string): string => stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning:')).join('\n');
 
@@ -69,6 +81,21 @@ async function mailAgents(release: string): Promise<any[]> {
   const list = JSON.parse(await kubectlOk(['-n', ns.name, 'get', 'mailagents', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']));
   return list.items;
 }
+
+describe('helm versions', () => {
+  test('the chart tests run Helm 4; the Helm 3 check runs Helm 3', async () => {
+    expect((await helmOk(['version', '--short'])).stdout).toMatch(/^v4\.\d+\.\d+/);
+    expect((await helm3Ok(['version', '--short'])).stdout).toMatch(/^v3\.\d+\.\d+/);
+  });
+
+  test.each([['mailagent-operator', OPERATOR_CHART], ['mailagent', AGENTS_CHART]])(
+    'the %s chart states the supported range: refused below 1.35', async (_label, chart) => {
+      await helmOk(['template', 'x', chart, '--kube-version', OLDEST_SUPPORTED]);
+      const old = await helm(['template', 'x', chart, '--kube-version', TOO_OLD]);
+      expect(old.code).not.toBe(0);
+      expect(old.stderr).toMatch(/chart requires kubeVersion: >=1\.35\.0-0 which is incompatible with Kubernetes v1\.34\.9/);
+    });
+});
 
 describe('helm lint', () => {
   test.each([
@@ -168,6 +195,28 @@ describe('charts on the API server', () => {
     expect(label.stderr).not.toContain('violate');
   });
 
+  test('helm 4 applies server-side: upgrade of the operator chart changes the Deployment, uninstall removes the release objects, the CRD stays', async () => {
+    const fullname = `${operatorRelease}-mailagent-operator`;
+    const before = JSON.parse(await kubectlOk(['-n', ns.name, 'get', 'deployment', fullname, '-o', 'json', '--show-managed-fields']));
+    // Server-side apply: the manager's entry is an Apply operation, not Update.
+    expect(before.metadata.managedFields).toEqual(expect.arrayContaining([expect.objectContaining({ manager: 'helm', operation: 'Apply' })]));
+    const r = await helmOk(['upgrade', operatorRelease, OPERATOR_CHART, '-n', ns.name, '--set', 'watchNamespace=' + ns.name]);
+    expect(r.stdout).toMatch(/STATUS: deployed/);
+    expect(r.stdout).toMatch(/REVISION: 2/);
+    const after = JSON.parse(await kubectlOk(['-n', ns.name, 'get', 'deployment', fullname, '-o', 'json']));
+    expect(after.metadata.generation).toBeGreaterThan(before.metadata.generation);
+    expect(JSON.stringify(after.spec.template.spec.containers[0])).toContain(ns.name);
+
+    await helmOk(['uninstall', operatorRelease, '-n', ns.name, '--wait', '--timeout', '60s']);
+    for (const [kind, name, namespaced] of [['deployment', fullname, true], ['serviceaccount', fullname, true], ['clusterrole', fullname, false], ['clusterrolebinding', fullname, false]] as const) {
+      const g = await kubectl([...(namespaced ? ['-n', ns.name] : []), 'get', kind, name]);
+      expect(g.code).not.toBe(0);
+      expect(g.stderr).toMatch(/NotFound/);
+    }
+    // Helm keeps CRDs from crds/ on uninstall (the MailAgents would go with it).
+    await kubectlOk(['get', 'crd', MAILAGENT_CRD_NAME]);
+  });
+
   test('helm template of the mailagent chart | kubectl apply --dry-run=server: accepted by the CRD', async () => {
     const t = await helmOk(['template', 'dry', AGENTS_CHART, '-n', ns.name, '-f', mixedValues]);
     const agents = docs(t.stdout);
@@ -212,5 +261,39 @@ describe('charts on the API server', () => {
     expect(same.stderr).toMatch(/user name "a" appears more than once; user names must be unique/);
     for (const release of ['bad', 'dup', 'same']) expect(await mailAgents(release)).toEqual([]);
     expect((await helm(['list', '-n', ns.name, '-q'])).stdout.split('\n')).not.toContain('bad');
+  });
+});
+
+describe('Helm 3 (users still on it): lint and install', () => {
+  const ns3 = withNamespace('charts-helm3');
+  const release3 = uniqueName('op3').slice(0, 30);
+
+  afterAll(async () => {
+    await helm3(['uninstall', release3, '-n', ns3.name, '--wait=false']);
+  });
+
+  test('helm 3 lint --strict of both charts is clean', async () => {
+    for (const [chart, extra] of [[OPERATOR_CHART, []], [AGENTS_CHART, ['-f', classroomValues]]] as const) {
+      const r = await helm3Ok(['lint', '--strict', chart, ...extra]);
+      expect(r.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+      expect(r.stdout + r.stderr).not.toMatch(/\[(ERROR|WARNING)\]/);
+    }
+  });
+
+  test('helm 3 installs the operator chart and a classroom, and uninstalls them', async () => {
+    const op = await helm3Ok(['install', release3, OPERATOR_CHART, '-n', ns3.name]);
+    expect(op.stdout).toMatch(/STATUS: deployed/);
+    const fullname = `${release3}-mailagent-operator`;
+    const role = JSON.parse(await kubectlOk(['get', 'clusterrole', fullname, '-o', 'json']));
+    expect(role.rules).toEqual(OPERATOR_RULES);
+
+    await helm3Ok(['install', 'class3', AGENTS_CHART, '-n', ns3.name, '-f', classroomValues, '--set', 'classroom.count=3']);
+    const list = JSON.parse(await kubectlOk(['-n', ns3.name, 'get', 'mailagents', '-l', 'app.kubernetes.io/instance=class3', '-o', 'json']));
+    expect(list.items.map((a: any) => a.metadata.name).sort()).toEqual(['student-01', 'student-02', 'student-03']);
+
+    await helm3Ok(['uninstall', 'class3', '-n', ns3.name]);
+    await waitFor(async () => JSON.parse(await kubectlOk(['-n', ns3.name, 'get', 'mailagents', '-o', 'json'])).items.length === 0, 60_000, 'the Helm 3 classroom gone');
+    await helm3Ok(['uninstall', release3, '-n', ns3.name]);
+    expect((await kubectl(['get', 'clusterrole', fullname])).code).not.toBe(0);
   });
 });

@@ -8,7 +8,7 @@
  *   running is left alone. MAILAGENT_KEEP_CLUSTER=1 keeps a started plane.
  *
  * Exported to test workers through process.env: KUBECONFIG, MAILAGENT_KUBECTL,
- * MAILAGENT_HELM (absolute paths of our kubectl and helm), MAILAGENT_REPO_ROOT.
+ * MAILAGENT_HELM, MAILAGENT_HELM3 (absolute paths of our kubectl, Helm 4 and Helm 3), MAILAGENT_REPO_ROOT.
  * When no plane can be had this throws: the e2e suite fails, it never skips.
  *
  * Self-contained on purpose (node: builtins only): Jest loads global setup
@@ -56,10 +56,11 @@ export default function globalSetup(_globalConfig: unknown, projectConfig?: Proj
   };
   const kubectl = process.env.MAILAGENT_KUBECTL || binPath('kubectl');
   const helm = process.env.MAILAGENT_HELM || binPath('helm');
+  const helm3 = process.env.MAILAGENT_HELM3 || binPath('helm3');
 
   const external = process.env.KUBECONFIG;
   if (external) {
-    if (!existsSync(kubectl) || !existsSync(helm)) {
+    if (!existsSync(kubectl) || !existsSync(helm) || !existsSync(helm3)) {
       process.stderr.write(`[e2e] building kubectl/helm (test/cluster/build.sh) ...\n`);
       const b = run('bash', [path.join(clusterDir, 'build.sh')], { showStderr: true });
       if (b.code !== 0) fail(`test/cluster/build.sh failed (exit ${b.code})`);
@@ -88,4 +89,5 @@ export default function globalSetup(_globalConfig: unknown, projectConfig?: Proj
   }
   process.env.MAILAGENT_KUBECTL = kubectl;
   process.env.MAILAGENT_HELM = helm;
+  process.env.MAILAGENT_HELM3 = helm3;
 }

@@ -11,13 +11,20 @@ import { parseAllDocuments } from 'yaml';
 // user error.
 const BIN = fileURLToPath(new URL('../../bin/mailagent', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'mailagent-deploy-cli-'));
-const kubeconfig = path.join(dir, 'kubeconfig');
-writeFileSync(kubeconfig, [
-  'apiVersion: v1', 'kind: Config', 'current-context: nowhere',
-  'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
-  'users: [{name: u, user: {token: t}}]',
-  'contexts: [{name: nowhere, context: {cluster: c, user: u, namespace: from-context}}]', '',
-].join('\n'));
+function writeKubeconfig(name: string, server: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, [
+    'apiVersion: v1', 'kind: Config', 'current-context: nowhere',
+    `clusters: [{name: c, cluster: {server: "${server}"}}]`,
+    'users: [{name: u, user: {token: t}}]',
+    'contexts: [{name: nowhere, context: {cluster: c, user: u, namespace: from-context}}]', '',
+  ].join('\n'));
+  return file;
+}
+// Port 2: privileged, nothing listens there, and not one of the ports fetch
+// (client-node 2 sends through undici) refuses outright, as it does port 1.
+const kubeconfig = writeKubeconfig('kubeconfig', 'https://127.0.0.1:2');
+const badPortKubeconfig = writeKubeconfig('kubeconfig-bad-port', 'https://127.0.0.1:1');
 
 function mailagent(...args: string[]) {
   const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
@@ -63,7 +70,14 @@ describe('deployer commands without a cluster', () => {
   it('an unreachable cluster is a user error naming the server', () => {
     const r = mailagent('list');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/mailagent list: cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+    expect(r.stderr).toMatch(/mailagent list: cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:2 \(ECONNREFUSED\)/);
+  });
+
+  it('a server on a port fetch refuses is a user error naming the port', () => {
+    const r = spawnSync(BIN, ['list'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: badPortKubeconfig } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/mailagent list: cannot use the Kubernetes API server at https:\/\/127\.0\.0\.1:1: port 1 is one that fetch refuses/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a missing kubeconfig file is a user error', () => {

@@ -68,6 +68,10 @@ export function kubectlPath(): string {
 export function helmPath(): string {
   return requireEnv('MAILAGENT_HELM');
 }
+/** Helm 3 (test/cluster/versions.sh HELM3_VERSION), for users still on it. */
+export function helm3Path(): string {
+  return requireEnv('MAILAGENT_HELM3');
+}
 
 let cachedKc: k8s.KubeConfig | undefined;
 /** The KubeConfig of the test cluster (from KUBECONFIG). */
@@ -123,6 +127,11 @@ export function kubectl(args: string[], opts: RunOptions = {}): Promise<RunResul
 /** Runs our helm against the test cluster. */
 export function helm(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return run(helmPath(), args, { ...opts, env: { KUBECONFIG: kubeconfigPath(), ...opts.env } });
+}
+
+/** Runs our Helm 3 against the test cluster. */
+export function helm3(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(helm3Path(), args, { ...opts, env: { KUBECONFIG: kubeconfigPath(), ...opts.env } });
 }
 
 /** Like kubectl(), but throws with stderr unless the exit code is 0; returns stdout. */

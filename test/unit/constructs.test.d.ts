@@ -1,0 +1,2 @@
+import type { KubeObject } from '../../src/constructs/index.js';
+export type { KubeObject };

@@ -78,12 +78,13 @@ class ImapSession implements MailboxSession {
     if (uids.length === 0) return Promise.resolve([]);
     return this.guard(async () => {
       const found = await this.client.fetchAll(uids.join(','), { uid: true, source: true, internalDate: true, size: true }, { uid: true });
-      return found.filter((m) => m.source).map((m) => ({
-        uid: m.uid,
-        source: m.source!,
-        internalDate: m.internalDate instanceof Date ? m.internalDate : new Date(m.internalDate ?? Date.now()),
-        size: m.size ?? m.source!.length,
-      }));
+      const out: RawMessage[] = [];
+      for (const m of found) {
+        if (!m.source) continue; // expunged meanwhile
+        const date = m.internalDate instanceof Date ? m.internalDate : new Date(m.internalDate ?? Date.now());
+        out.push({ uid: m.uid, source: m.source, internalDate: date, size: m.size ?? m.source.length });
+      }
+      return out;
     });
   }
 

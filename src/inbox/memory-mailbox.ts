@@ -30,11 +30,11 @@ export class MemoryMailbox {
   }
 
   connector(): MailboxConnector {
-    return async () => {
+    return () => {
       this.connects++;
       const s = new MemorySession(this);
       this.sessions.add(s);
-      return s;
+      return Promise.resolve(s);
     };
   }
 
@@ -67,25 +67,37 @@ class MemorySession implements MailboxSession {
   private check(): void {
     if (this.lost) throw new ConnectionLostError('memory mailbox: connection dropped');
   }
-  async uids(): Promise<number[]> { this.check(); return this.box.all().map((m) => m.uid); }
-  async fetch(uids: readonly number[]): Promise<RawMessage[]> {
-    this.check();
-    return this.box.all().filter((m) => uids.includes(m.uid));
+  uids(): Promise<number[]> {
+    return this.run(() => this.box.all().map((m) => m.uid));
   }
-  async delete(uids: readonly number[]): Promise<number> { this.check(); return this.box.remove(uids); }
+  fetch(uids: readonly number[]): Promise<RawMessage[]> {
+    return this.run(() => this.box.all().filter((m) => uids.includes(m.uid)));
+  }
+  delete(uids: readonly number[]): Promise<number> {
+    return this.run(() => this.box.remove(uids));
+  }
+  private run<T>(fn: () => T): Promise<T> {
+    try {
+      this.check();
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
   waitForChange(ms: number): Promise<void> {
     this.check();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(done, ms);
-      const off = this.box.onChange(done);
-      const box = this.box;
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
         off();
-        if (self.lost) { box.forget(self); reject(new ConnectionLostError('memory mailbox: connection dropped')); } else resolve();
-      }
+        if (this.lost) { this.box.forget(this); reject(new ConnectionLostError('memory mailbox: connection dropped')); } else resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = this.box.onChange(done);
     });
   }
-  async close(): Promise<void> { this.box.forget(this); }
+  close(): Promise<void> {
+    this.box.forget(this);
+    return Promise.resolve();
+  }
 }

@@ -13,7 +13,7 @@ function addresses(field: AddressObject | AddressObject[] | undefined): Address[
   for (const obj of Array.isArray(field) ? field : [field]) {
     for (const a of obj.value) {
       // Groups ("undisclosed-recipients:;") carry their members in group.
-      for (const m of a.group ?? [a]) if (m.address) out.push({ address: m.address, name: m.name ?? '' });
+      for (const m of a.group ?? [a]) if (m.address) out.push({ address: m.address, name: m.name });
     }
   }
   return out;

@@ -55,16 +55,16 @@ export async function forwardPodPort(kc: k8s.KubeConfig, opts: PodPortForwardOpt
         w.on('close', () => {
           if (!socket.destroyed) { dropped++; socket.destroy(); }
         });
-        socket.on('close', () => w.close());
+        socket.on('close', () => { w.close(); });
       })
       .catch((err: unknown) => {
-        opts.onError?.((err as Error).message ?? String(err));
+        opts.onError?.(err instanceof Error ? err.message : String(err));
         socket.destroy();
       });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => { resolve(); });
   });
   const address = server.address() as net.AddressInfo;
   return {
@@ -73,7 +73,7 @@ export async function forwardPodPort(kc: k8s.KubeConfig, opts: PodPortForwardOpt
     get dropped() { return dropped; },
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
-      server.close(() => resolve());
+      server.close(() => { resolve(); });
     }),
   };
 }

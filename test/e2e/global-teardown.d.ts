@@ -1,5 +1,0 @@
-interface ProjectConfigLike {
-    rootDir?: string;
-}
-export default function globalTeardown(_globalConfig: unknown, projectConfig?: ProjectConfigLike): void;
-export {};

@@ -1,2 +1,0 @@
-import type { KubeObject } from '../../src/constructs/index.js';
-export type { KubeObject };

@@ -159,7 +159,7 @@ describe('Inbox on the in-memory mailbox', () => {
     const reasons: string[] = [];
     const inbox = new Inbox({ user: 'qa', connect: box.connector(), onReconnect: (r) => reasons.push(r) });
     const waiting = inbox.waitFor({ subject: /^after the drop$/ }, 5000);
-    setTimeout(() => box.drop(), 20);
+    setTimeout(() => { box.drop(); }, 20);
     setTimeout(() => box.deliver(stored({ subject: 'after the drop' })), 80);
     expect((await waiting).subject).toBe('after the drop');
     expect(inbox.reconnects).toBe(1);

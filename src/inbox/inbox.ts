@@ -11,10 +11,15 @@ import type { MailboxConnector, MailboxSession } from './mailbox.js';
 import { parseMessage } from './parse.js';
 import type { MailMessage, MessageFilter } from './types.js';
 
-/** Consecutive failed reconnects before giving up (a session that opened resets the count). */
-export const RECONNECT_ATTEMPTS = 5;
-/** Pause before a reconnect, doubled per consecutive failure. */
+/**
+ * Consecutive failed reconnects before giving up (a session that opened
+ * resets the count). With the delays below that is ~20 s: enough for a
+ * replaced pod to become Ready again.
+ */
+export const RECONNECT_ATTEMPTS = 12;
+/** Pause before a reconnect, doubled per consecutive failure up to RECONNECT_MAX_DELAY_MS. */
 export const RECONNECT_DELAY_MS = 250;
+export const RECONNECT_MAX_DELAY_MS = 2000;
 /** How many of the other messages a timed-out wait names. */
 const ARRIVED_SHOWN = 5;
 
@@ -62,7 +67,7 @@ export class Inbox {
         return s;
       } catch (err) {
         if (!(err instanceof ConnectionLostError) || ++failures > RECONNECT_ATTEMPTS) throw err;
-        await sleep(RECONNECT_DELAY_MS * 2 ** (failures - 1));
+        await sleep(Math.min(RECONNECT_DELAY_MS * 2 ** (failures - 1), RECONNECT_MAX_DELAY_MS));
       }
     }
   }

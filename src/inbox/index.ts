@@ -1,7 +1,7 @@
 /** src/inbox: read, wait for and delete an agent's mail; send a test message. */
 export { openInbox, defaultNamespace } from './open.js';
 export type { OpenInboxOptions, Transport } from './open.js';
-export { Inbox, RECONNECT_ATTEMPTS } from './inbox.js';
+export { Inbox, RECONNECT_ATTEMPTS, formatMs } from './inbox.js';
 export type { InboxOptions } from './inbox.js';
 export { sendMail } from './send.js';
 export type { SendOptions, SendResult } from './send.js';

@@ -12,7 +12,7 @@ import { chooseUser, findAgent, readyPod } from '../../src/inbox/agent.js';
 import type { AgentInfo, KubeClients } from '../../src/inbox/agent.js';
 import { AgentNotReadyError, InboxError, NotFoundError, WaitTimeoutError } from '../../src/inbox/errors.js';
 import { describeFilter, matches } from '../../src/inbox/filter.js';
-import { Inbox } from '../../src/inbox/inbox.js';
+import { Inbox, RECONNECT_ATTEMPTS } from '../../src/inbox/inbox.js';
 import { MemoryMailbox } from '../../src/inbox/memory-mailbox.js';
 import { htmlLinks, parseMessage } from '../../src/inbox/parse.js';
 
@@ -173,8 +173,8 @@ describe('Inbox on the in-memory mailbox', () => {
     let calls = 0;
     const inbox = new Inbox({ user: 'qa', connect: () => { calls++; return Promise.reject(new ConnectionLostError('port-forward refused')); } });
     await expect(inbox.list()).rejects.toThrow('port-forward refused');
-    expect(calls).toBe(6);
-  }, 20_000);
+    expect(calls).toBe(RECONNECT_ATTEMPTS + 1);
+  }, 60_000);
 
   it('deletes by id (unknown ids delete nothing) and all', async () => {
     const box = new MemoryMailbox();

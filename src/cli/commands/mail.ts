@@ -8,7 +8,7 @@ import { NAMESPACE_OPTION, parseDuration } from '../../deploy/options.js';
 import { table } from '../../deploy/output.js';
 import { toUserError } from '../../deploy/errors.js';
 import type { Inbox, MailMessage, MessageFilter, OpenInboxOptions, Transport } from '../../inbox/index.js';
-import { openInbox, sendMail, summarize } from '../../inbox/index.js';
+import { describeFilter, formatMs, openInbox, sendMail, summarize } from '../../inbox/index.js';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
 import { UsageError } from '../command.js';
 import type { Command } from '../command.js';
@@ -170,7 +170,11 @@ export const mailCommand: Command = {
           }
           if ((values.to?.length ?? 0) > 1) throw new UsageError('wait takes one --to', usage);
           const filter: MessageFilter = { to: values.to?.[0], from: values.from, subject, since: sinceArg(values.since, Date.now()) };
-          const m = await withInbox(common, (i) => i.waitFor(filter, timeout));
+          const m = await withInbox(common, (i) => {
+            // Scripts and tests can tell "connected, now waiting" from "still connecting".
+            process.stderr.write(`mailagent mail: waiting up to ${formatMs(timeout)} for ${describeFilter(filter)} in ${i.user}'s mailbox\n`);
+            return i.waitFor(filter, timeout);
+          });
           process.stdout.write(out === 'table' ? formatMessage(m) : data(m, out));
           return 0;
         }

@@ -103,6 +103,9 @@ function imapConnector(t: AgentTarget, held: { forward?: PodPortForward | undefi
     } catch (err) {
       if (err instanceof ImapLoginError) throw new InboxError(`${where}: ${err.message} (is Secret "${t.user.secret}" key "${t.user.key}" the password the pod started with?)`, { cause: err });
       const said = ep.errors.join('; ');
+      if (/\b(401|403)\b/.test(said)) {
+        throw new InboxError(`${where}: the API server refused the port-forward (${said}): the kubeconfig's user needs RBAC "create" on pods/portforward in namespace "${t.agent.namespace}"`, { cause: err });
+      }
       if (/connection refused/i.test(said)) {
         throw new AgentNotReadyError(`${where} serves no IMAP on its pod's port ${t.agent.imapPort} (${said}); its image predates \`mailagent mail\`: upgrade the image, or enable spec.imap`);
       }

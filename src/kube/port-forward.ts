@@ -58,7 +58,9 @@ export async function forwardPodPort(kc: k8s.KubeConfig, opts: PodPortForwardOpt
         socket.on('close', () => { w.close(); });
       })
       .catch((err: unknown) => {
-        opts.onError?.(err instanceof Error ? err.message : String(err));
+        // client-node rejects with the WebSocket's ErrorEvent (not an Error) when the upgrade fails.
+        const message = (err as { message?: unknown } | undefined)?.message;
+        opts.onError?.(typeof message === 'string' ? message : String(err));
         socket.destroy();
       });
   });

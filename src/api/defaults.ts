@@ -52,6 +52,13 @@ export const CONTAINER_PORTS: Record<Protocol, number> = {
   imaps: 1993,
 };
 
+/**
+ * IMAP on the pod's loopback only (the entrypoint's inbox_port), always on and
+ * never in the Service: `mailagent mail` reaches it through a port-forward, so
+ * reading mail needs no IMAP for clients (spec.imap stays off).
+ */
+export const INBOX_LOOPBACK_PORT = 10143;
+
 /** The uid/gid baked into the image for Exim and Dovecot (docker/Dockerfile). */
 export const MAIL_UID = 900;
 

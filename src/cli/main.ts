@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   status: { summary: 'show a release: status, endpoints, users, where the passwords are', load: async () => (await import('./commands/status.js')).statusCommand },
   get: { summary: 'print the values or the manifest of a release revision', load: async () => (await import('./commands/get.js')).getCommand },
   template: { summary: 'render a release\'s objects offline, without a cluster', load: async () => (await import('./commands/template.js')).templateCommand },
+  mail: { summary: 'list, show, wait for, delete and send an agent\'s mail (for tests and CI)', load: async () => (await import('./commands/mail.js')).mailCommand },
   operator: { summary: 'run the MailAgent operator (or print its RBAC rules)', load: async () => (await import('./commands/operator.js')).operatorCommand },
 };
 

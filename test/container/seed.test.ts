@@ -93,10 +93,12 @@ except poplib.error_proto as e:
     expect(cert.stdout).toContain('DNS:pouet.com');
   });
 
-  it('has IMAP off by default', async () => {
-    const inside = await agent.exec(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/143']);
-    expect(inside.code).not.toBe(0);
+  it('has IMAP off for clients by default (only the loopback listener `mailagent mail` reads through)', async () => {
     expect(await readBanner(agent.port(143), 1000)).not.toMatch(/^\* OK/);
+    const listening = (await agent.exec(['cat', '/proc/net/tcp'])).stdout;
+    expect(listening).toMatch(/ 0100007F:008F 00000000:0000 0A /); // 127.0.0.1:143
+    expect(listening).not.toMatch(/ 00000000:008F 00000000:0000 0A /); // 0.0.0.0:143
+    expect(listening).not.toMatch(/:03E1 00000000:0000 0A /); // no IMAPS (993)
   });
 
   it('reports ready through mailagent-ready', async () => {

@@ -112,8 +112,8 @@ describe('MailAgent CRD on a real API server', () => {
       expect(err).toContain(`should match '${facts.userNamePattern}'`);
     });
 
-    // The API server evaluates the CRD's messageExpression: its message names the value,
-    // and is the same text as the offline validator's (validateSpec, the JS twin).
+    // The messages name the value (the API server echoes a string itself, and evaluates the
+    // duplicate rule's messageExpression), in the same text as the offline validator's.
     const offline = (spec: Json): string => {
       try { validateSpec(spec); } catch (e) { return (e as ValidationError).errors.map((x) => x.message).join('\n'); }
       throw new Error('the offline validator accepted it');
@@ -122,14 +122,14 @@ describe('MailAgent CRD on a real API server', () => {
     test.each(['root', 'postmaster', 'administrator'])('reserved user name %j: the message echoes it', async (user) => {
       const spec = { domain: 'pouet.com', users: [{ name: 'toto' }, { name: user }] };
       const err = squash(await rejected(spec));
-      expect(err).toContain(`spec.users[1].name: Invalid value: "string": "${user}": is a reserved system or role account name; choose another user name`);
+      expect(err).toContain(`spec.users[1].name: Invalid value: "${user}": is a reserved system or role account name; choose another user name`);
       expect(err).toContain(offline(spec));
     });
 
     test('duplicate user names: the message names the duplicate', async () => {
       const spec = { domain: 'pouet.com', users: [{ name: 'toto' }, { name: 'tutu' }, { name: 'zaza' }, { name: 'tutu' }] };
       const err = squash(await rejected(spec));
-      expect(err).toContain('spec.users: Invalid value: "array": user name "tutu" appears more than once; user names must be unique; remove or rename the duplicate user');
+      expect(err).toContain('spec.users: Invalid value: user name "tutu" appears more than once; user names must be unique; remove or rename the duplicate user');
       expect(err).toContain(offline(spec));
     });
 

@@ -8,10 +8,10 @@
  * starts operators, its own namespace and operators): none depends on what
  * another test left behind, so any one can run alone (jest -t).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { generateSelfSigned } from '../../src/secrets/self-signed.js';
-import { installMailAgentCrd, k8s, kubeConfig, waitFor, withNamespace } from './support/cluster.js';
+import { installMailAgentCrd, k8s, kubeConfig, kubectlOk, waitFor, withNamespace } from './support/cluster.js';
 import { startOperator } from './support/operator-process.js';
 import type { OperatorProcess } from './support/operator-process.js';
 
@@ -105,6 +105,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await op.stop();
+});
+
+// Each story leaves nothing behind: the next one starts with an idle operator
+// (problem agents would otherwise be retried on every resync, slowing the rest).
+afterEach(async () => {
+  await kubectlOk(['-n', ns.name, 'delete', 'mailagents', '--all', '--wait=false']);
 });
 
 describe('operator', () => {

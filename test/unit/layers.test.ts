@@ -22,7 +22,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   render: ['api', 'constructs', 'kube', 'secrets'],
   operator: ['api', 'constructs', 'kube', 'render', 'secrets'],
   deploy: ['api', 'constructs', 'kube', 'render', 'secrets'],
-  cli: ['api', 'constructs', 'kube', 'render', 'secrets', 'operator', 'deploy'],
+  // Reading mail: beside operator and deploy, used by the CLI (and a server).
+  inbox: ['api', 'constructs', 'kube'],
+  cli: ['api', 'constructs', 'kube', 'render', 'secrets', 'operator', 'deploy', 'inbox'],
 };
 
 function sourceFiles(dir: string): string[] {

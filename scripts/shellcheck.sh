@@ -13,12 +13,6 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   exit 1
 fi
 
-# Checks a script leaves out, by path. Each entry is temporary and names why.
-declare -A EXCLUDE=(
-  # Being rewritten by the image work of issue 12; its findings (SC2015 x3, SC2016,
-  # SC2174) were reported to the lead. Drop this line once the rewrite is checked.
-  [docker/rootfs/usr/local/bin/mailagent-entrypoint]="SC2015,SC2016,SC2174"
-)
 
 scripts=()
 if [ $# -gt 0 ] && [ "$1" != --list ]; then
@@ -36,8 +30,7 @@ fi
 
 status=0
 for f in "${scripts[@]}"; do
-  exclude=${EXCLUDE[$f]:-}
-  shellcheck ${exclude:+--exclude="$exclude"} "$f" || status=1
+  shellcheck "$f" || status=1
 done
 echo "shellcheck.sh: ${#scripts[@]} scripts checked" >&2
 exit "$status"

@@ -11,7 +11,7 @@
 #
 # Environment: MAILAGENT_COMPAT_K8S_VERSION, MAILAGENT_COMPAT_ETCD_VERSION.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # Kubernetes 1.35's go.mod requires etcd 3.6 (client v3.6.x); 3.6.16 is the
 # newest 3.6 patch the Go module proxy serves.
 export MAILAGENT_K8S_VERSION="${MAILAGENT_COMPAT_K8S_VERSION:-v1.35.4}"

@@ -56,7 +56,7 @@ mailagent_node_env() {
     "$bin/node" --version >/dev/null || { echo "node-env: $bin/node does not run" >&2; return 1; }
   fi
   export PATH="$bin:$PATH"
-  MAILAGENT_NODE_BIN="$bin"
+  export MAILAGENT_NODE_BIN="$bin"
 }
 
 # Re-run `npm ci` when node_modules is missing or was installed by another

@@ -2,8 +2,9 @@
  * Errors of src/inbox. InboxError is a user error: the CLI prints its one-line
  * message and exits 1. Subclasses say which kind, so programs can tell them apart.
  */
-export class InboxError extends Error {
-  readonly userError = true;
+import { UserError } from '../api/errors.js';
+
+export class InboxError extends UserError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'InboxError';

@@ -6,12 +6,12 @@
  * and on the current release (npm test, npm run test:compat).
  */
 import * as k8s from '@kubernetes/client-node';
+import { UserError } from '../api/errors.js';
 
 export const OLDEST_SUPPORTED_KUBERNETES = { major: 1, minor: 35 } as const;
 export const OLDEST_SUPPORTED_KUBERNETES_TEXT = `${String(OLDEST_SUPPORTED_KUBERNETES.major)}.${String(OLDEST_SUPPORTED_KUBERNETES.minor)}`;
 
-export class UnsupportedKubernetesError extends Error {
-  readonly userError = true;
+export class UnsupportedKubernetesError extends UserError {
   constructor(readonly server: string, readonly gitVersion: string) {
     super(
       `the Kubernetes API server at ${server} runs ${gitVersion}; ` +

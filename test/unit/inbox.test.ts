@@ -242,7 +242,8 @@ describe('agent lookup', () => {
   it('users and their password Secrets come from the Deployment (operator and deployer alike)', async () => {
     const a = await findAgent(fakeApi({ deployment, conf: 'domain=app.test\ncatch_all=qa\nimap=true\nimap_port=1143\n' }), 'mail', 'ci');
     expect(a.users).toEqual([{ name: 'qa', secret: 'mail-credentials', key: 'qa' }, { name: 'app', secret: 'app-smtp', key: 'password' }]);
-    expect(a).toMatchObject({ domain: 'app.test', catchAll: 'qa', imapEnabled: true, imapPort: 1143, serviceHost: 'mail.ci.svc' });
+    // The loopback-only IMAP port (10143), never the clients' imap_port.
+    expect(a).toMatchObject({ domain: 'app.test', catchAll: 'qa', imapEnabled: true, imapPort: 10143, serviceHost: 'mail.ci.svc' });
   });
 
   it('an agent whose pod is not Ready is reported as such, with the reason', async () => {

@@ -1,6 +1,6 @@
 /** Applies the defaults to a validated spec: what constructs work from. */
 import { DEFAULTS } from './defaults.js';
-import type { MailAgentSpec, MailUser, NodePorts, ResourceList, ServiceType } from './types.js';
+import type { MailAgentSpec, MailUser, NetworkPeer, NodePorts, ResourceList, ServiceType } from './types.js';
 
 export interface ResolvedSpec {
   domain: string;
@@ -14,6 +14,8 @@ export interface ResolvedSpec {
   image: string;
   resources: { requests: ResourceList; limits: ResourceList };
   lifetime: string | undefined;
+  /** Clients allowed to connect; undefined: anyone. */
+  allowFrom: NetworkPeer[] | undefined;
 }
 
 export function resolveSpec(spec: MailAgentSpec): ResolvedSpec {
@@ -36,6 +38,7 @@ export function resolveSpec(spec: MailAgentSpec): ResolvedSpec {
       limits: { ...DEFAULTS.limits, ...spec.resources?.limits },
     },
     lifetime: spec.lifetime,
+    allowFrom: spec.network?.allowFrom,
   };
 }
 

@@ -61,6 +61,28 @@ export interface ResourcesSpec {
   limits?: ResourceList;
 }
 
+/** A Kubernetes label selector (metav1.LabelSelector). */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+/** Who may connect to the agent: as a NetworkPolicy ingress peer. */
+export interface NetworkPeer {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
+}
+
+export interface NetworkSpec {
+  allowFrom?: NetworkPeer[];
+}
+
 export interface MailAgentSpec {
   domain: string;
   users: MailUser[];
@@ -72,6 +94,7 @@ export interface MailAgentSpec {
   image?: string;
   resources?: ResourcesSpec;
   lifetime?: string;
+  network?: NetworkSpec;
 }
 
 /** metav1.Condition */
@@ -88,6 +111,10 @@ export interface Endpoint {
   name: Protocol;
   port: number;
   url: string;
+  /** The Service's node port for this endpoint (type NodePort or LoadBalancer). */
+  nodePort?: number;
+  /** The URL through the load balancer's address (type LoadBalancer, once it has one). */
+  externalUrl?: string;
 }
 
 export interface MailAgentStatus {

@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   status: { summary: 'show a release: status, endpoints, users, where the passwords are', load: async () => (await import('./commands/status.js')).statusCommand },
   get: { summary: 'print the values or the manifest of a release revision', load: async () => (await import('./commands/get.js')).getCommand },
   template: { summary: 'render a release\'s objects offline, without a cluster', load: async () => (await import('./commands/template.js')).templateCommand },
+  roster: { summary: 'hand out credentials: per student and user, address, password, hosts and ports, CA', load: async () => (await import('./commands/roster.js')).rosterCommand },
   operator: { summary: 'run the MailAgent operator (or print its RBAC rules)', load: async () => (await import('./commands/operator.js')).operatorCommand },
 };
 

@@ -29,10 +29,11 @@ function toJsonSchema(s: Schema, path: string): JsonSchema {
   if (s.description) out.description = s.description;
   if (s.enum) out.enum = [...s.enum];
   if (s.pattern) out.pattern = s.pattern;
-  for (const k of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems'] as const) {
+  for (const k of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'maxProperties'] as const) {
     if (s[k] !== undefined) out[k] = s[k];
   }
   if (s.required?.length) out.required = [...s.required];
+  if (s.additionalProperties) out.additionalProperties = toJsonSchema(s.additionalProperties, `${path}{}`);
   if (s.properties) {
     out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, toJsonSchema(v, `${path}.${k}`)]));
     out.additionalProperties = false;

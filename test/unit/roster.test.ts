@@ -43,7 +43,7 @@ class FakeCluster implements RosterCluster {
     this.selectors.push({ ns, sel });
     const want = Object.fromEntries(sel.split(',').map((kv) => kv.split('=')));
     return Promise.resolve(this.agents.filter((a) => (ns === undefined || a.metadata.namespace === ns)
-      && Object.entries(want).every(([k, v]) => a.metadata.labels?.[k ?? ''] === v)));
+      && Object.entries(want).every(([k, v]) => a.metadata.labels?.[k] === v)));
   }
   getRelease(ns: string, name: string) { return Promise.resolve(this.releases.find((r) => r.namespace === ns && r.name === name)); }
   getService(ns: string, name: string) { return Promise.resolve(this.services.get(`${ns}/${name}`)); }
@@ -197,7 +197,7 @@ describe('passwords', () => {
 
   it('an agent the operator has not reconciled yet (no status, no Service) is reported, not guessed', async () => {
     const c = classroom(2);
-    c.agents[1]!.status = undefined;
+    delete c.agents[1]!.status;
     c.services.delete('net101/student-02');
     const r = await roster(c, { kind: 'selector', namespace: 'net101', selector: 'course=net101' });
     expect(r.problems).toEqual(['MailAgent net101/student-02 has no status.endpoints and no Service yet; is the operator running? (kubectl -n net101 describe mailagent student-02)']);

@@ -5,18 +5,11 @@ import type { MailAgent } from '../api/types.js';
 import { isNotFound, kubeError } from '../kube/errors.js';
 import { latest } from '../deploy/release.js';
 import { SecretsDriver } from '../deploy/secrets-driver.js';
+import { readOrUndefined } from '../deploy/status.js';
 import type { ReleaseFacts, RosterCluster, ServiceFacts } from './gather.js';
 
 const isForbidden = (err: unknown): boolean => err instanceof k8s.ApiException && err.code === 403;
 
-async function orUndefined<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw kubeError(err, what);
-  }
-}
 
 /** A node's address for students: ExternalIP first (reachable from outside), else InternalIP. */
 export function pickNodeAddress(nodes: readonly k8s.V1Node[]): string | undefined {
@@ -45,7 +38,7 @@ export function apiRosterCluster(kc: k8s.KubeConfig): RosterCluster {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   return {
-    getMailAgent: (namespace, name) => orUndefined(`read MailAgent ${namespace}/${name}`,
+    getMailAgent: (namespace, name) => readOrUndefined(`read MailAgent ${namespace}/${name}`,
       async () => await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as MailAgent),
     async listMailAgents(namespace, labelSelector) {
       try {
@@ -62,11 +55,11 @@ export function apiRosterCluster(kc: k8s.KubeConfig): RosterCluster {
       return newest && { name: newest.name, namespace: newest.namespace, status: newest.info.status, values: newest.values };
     },
     getService: async (namespace, name) => {
-      const svc = await orUndefined(`read Service ${namespace}/${name}`, () => core.readNamespacedService({ name, namespace }));
+      const svc = await readOrUndefined(`read Service ${namespace}/${name}`, () => core.readNamespacedService({ name, namespace }));
       return svc && serviceFacts(svc);
     },
     getConfigMapValue: async (namespace, name, key) =>
-      (await orUndefined(`read ConfigMap ${namespace}/${name}`, () => core.readNamespacedConfigMap({ name, namespace })))?.data?.[key],
+      (await readOrUndefined(`read ConfigMap ${namespace}/${name}`, () => core.readNamespacedConfigMap({ name, namespace })))?.data?.[key],
     async getSecretData(namespace, name) {
       try {
         const s = await core.readNamespacedSecret({ name, namespace });

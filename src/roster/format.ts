@@ -1,12 +1,8 @@
 /** The roster as a table, CSV (RFC 4180) or JSON. Passwords appear only when the entries carry them. */
+import { table } from '../deploy/output.js';
 import { endpointNames } from './model.js';
 import type { RosterEntry } from './model.js';
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
-}
 
 const showPasswords = (entries: readonly RosterEntry[]): boolean => entries.some((e) => e.password !== undefined);
 
@@ -22,11 +18,11 @@ const readyText = (r: boolean | undefined): string => (r === undefined ? '?' : r
 export function formatRosterTable(entries: readonly RosterEntry[]): string {
   const names = endpointNames(entries);
   const pw = showPasswords(entries);
-  return table(
+  return `${table(
     ['AGENT', 'NAMESPACE', 'ADDRESS', ...(pw ? ['PASSWORD'] : []), 'HOST', ...names.map((n) => n.toUpperCase()), 'IN-CLUSTER HOST', 'READY'],
     entries.map((e) => [e.agent, e.namespace, e.address, ...(pw ? [e.password ?? ''] : []), e.host,
       ...names.map((n) => portToType(e, n)), e.clusterHost, readyText(e.ready)]),
-  );
+  )}\n`;
 }
 
 function csvField(v: string): string {

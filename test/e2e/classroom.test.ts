@@ -11,7 +11,7 @@
  *   and no policy engine here: what the policy admits is not exercised.)
  * - the roster of a deployer release.
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +25,9 @@ import type { OperatorProcess } from './support/operator-process.js';
 const CHART = repoPath('charts', 'mailagent');
 const dir = mkdtempSync(path.join(tmpdir(), 'mailagent-classroom-'));
 const NODE_ADDRESS = '192.0.2.10';
-const STATUS_TIMEOUT_MS = 90_000;
+// 32 agents: ~200 server-side applies and 32 certificates on a shared 2-core machine.
+const STATUS_TIMEOUT_MS = 180_000;
+jest.setTimeout(STATUS_TIMEOUT_MS + 60_000);
 
 function file(name: string, lines: string[]): string {
   const p = path.join(dir, name);

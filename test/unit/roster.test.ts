@@ -5,6 +5,11 @@
  * problems, and the four output formats.
  */
 import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { MailAgent, MailAgentSpec } from '../../src/api/index.js';
 import { chartReleaseSelector, gatherRoster } from '../../src/roster/gather.js';
 import type { ReleaseFacts, RosterCluster, RosterTarget, ServiceFacts } from '../../src/roster/gather.js';
@@ -256,5 +261,39 @@ describe('formats', () => {
     expect(md).toContain('TLS_HOST = "student-01.net101.svc"');
     expect(md).toContain('with smtplib.SMTP(TLS_HOST, 25) as s:\n    s.starttls(context=ctx)');
     expect(md).toContain('box.stls(context=ctx)');
+  });
+});
+
+describe('mailagent roster on the command line (no cluster)', () => {
+  const BIN = fileURLToPath(new URL('../../bin/mailagent', import.meta.url));
+  const dir = mkdtempSync(path.join(tmpdir(), 'mailagent-roster-cli-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', 'current-context: nowhere',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+    'users: [{name: u, user: {token: t}}]',
+    'contexts: [{name: nowhere, context: {cluster: c, user: u}}]', '',
+  ].join('\n'));
+  const mailagent = (...args: string[]) => {
+    const r = spawnSync(BIN, ['roster', ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
+    return { code: r.status, stderr: r.stderr };
+  };
+
+  it.each([
+    [[], 'give exactly one of NAME, -l SELECTOR or --chart-release RELEASE'],
+    [['a', '-l', 'x=y'], 'give exactly one of NAME, -l SELECTOR or --chart-release RELEASE'],
+    [['a', '-A'], 'NAME names one agent in one namespace: use -n, not -A'],
+    [['-l', 'x=y', '-n', 'a', '-A'], '-n and -A exclude each other'],
+    [['a', '-o', 'pdf'], '--output pdf: use table, csv, json, handout, handout-html'],
+  ])('usage error for %j', (args, message) => {
+    const r = mailagent(...args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`mailagent roster: ${message}`);
+  });
+
+  it('an unreachable cluster is a user error, not a stack trace', () => {
+    const r = mailagent('student-07', '-n', 'net101');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^mailagent roster: cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
   });
 });

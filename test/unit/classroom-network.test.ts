@@ -8,6 +8,7 @@ import { resolveSpec, validateSpec, ValidationError } from '../../src/api/index.
 import type { FieldError, MailAgentSpec } from '../../src/api/index.js';
 import { mailAgentCrd } from '../../src/api/crd.js';
 import { MailAgentChart } from '../../src/constructs/index.js';
+import { fromClientModel, toClientModel } from '../../src/kube/client-model.js';
 import { computeStatus, endpointsFor } from '../../src/operator/status.js';
 
 type Obj = Record<string, any>;
@@ -115,5 +116,18 @@ describe('status.endpoints from outside the cluster', () => {
   it('ClusterIP: no external fields, even if a stale Service still had node ports', () => {
     const s = obs({ nodePorts: { smtp: 30025 }, ingress: [] });
     expect(s.endpoints?.every((e) => e.nodePort === undefined && e.externalUrl === undefined)).toBe(true);
+  });
+});
+
+describe('client-node model names (NetworkPolicy ingress "from")', () => {
+  const policy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p' }, spec: { policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 25 }] }] } };
+
+  it('toClientModel renames from -> _from (the serializer drops "from"), fromClientModel back; other kinds untouched', () => {
+    const model = toClientModel(policy);
+    expect(model.spec.ingress).toEqual([{ _from: [{ podSelector: {} }], ports: [{ port: 25 }] }]);
+    expect(fromClientModel(model)).toEqual(policy);
+    expect(policy.spec.ingress[0]).toHaveProperty('from');
+    const svc = { kind: 'Service', spec: { ingress: [{ from: 1 }] } };
+    expect(toClientModel(svc)).toBe(svc);
   });
 });

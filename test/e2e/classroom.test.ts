@@ -233,7 +233,7 @@ describe('spec.network.allowFrom through the operator', () => {
     ]);
     const bad = await kubectl(['-n', ns.name, 'apply', '-f', '-'], { input: manifest('  network: {allowFrom: [{}]}') });
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/spec\.network\.allowFrom\[0\]: Invalid value: "object": needs a namespaceSelector, a podSelector or both/);
+    expect(bad.stderr).toMatch(/spec\.network\.allowFrom\[0\]: Invalid value: needs a namespaceSelector, a podSelector or both/);
     await kubectlOk(['-n', ns.name, 'apply', '-f', '-'], { input: manifest('') });
     await waitFor(async () => { try { await read(); return false; } catch (e) { return e instanceof k8s.ApiException && e.code === 404; } },
       STATUS_TIMEOUT_MS, 'NetworkPolicy s7-allow-from pruned', 500);

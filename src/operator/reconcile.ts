@@ -84,8 +84,10 @@ export class Reconciler {
       const objects = this.desiredObjects(agent, spec, inputs);
       await this.checkConflicts(agent, objects);
       const changed = await this.applyIfChanged(objects);
+      // An object can leave the set while every other one stays as it was
+      // (spec.network.allowFrom removed): prune whenever one is left over.
+      if (changed || this.hasLeftovers(agent, objects)) await this.prune(agent, objects, log);
       if (changed) {
-        await this.prune(agent, objects, log);
         if (inputs.tlsGenerated) {
           await this.deps.events.emit(agent, 'Normal', 'CertificateGenerated', `generated a self-signed certificate for ${spec.domain} in Secret ${name}-tls`);
         }
@@ -167,6 +169,11 @@ export class Reconciler {
     }
     if (!changed) this.deps.metrics.reconciles.inc({ result: 'unchanged' });
     return changed;
+  }
+
+  private hasLeftovers(agent: MailAgent, objects: KubeObject[]): boolean {
+    const keep = new Set(objects.map(objectKey));
+    return this.deps.view.childrenOf(agent.metadata.uid ?? '').some((c) => !keep.has(objectKey(c)));
   }
 
   private async prune(agent: MailAgent, objects: KubeObject[], log: Logger): Promise<void> {

@@ -13,13 +13,14 @@ function toOpenApi(s: Schema): OpenApi {
   if (s.enum) out.enum = [...s.enum];
   if (s.pattern) out.pattern = s.pattern;
   if (s.format) out.format = s.format;
-  for (const k of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems'] as const) {
+  for (const k of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'maxProperties'] as const) {
     if (s[k] !== undefined) out[k] = s[k];
   }
   if (s.required?.length) out.required = [...s.required];
   if (s.properties) {
     out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, toOpenApi(v)]));
   }
+  if (s.additionalProperties) out.additionalProperties = toOpenApi(s.additionalProperties);
   if (s.items) out.items = toOpenApi(s.items);
   if (s.listType) out['x-kubernetes-list-type'] = s.listType;
   if (s.listMapKeys) out['x-kubernetes-list-map-keys'] = [...s.listMapKeys];

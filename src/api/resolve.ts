@@ -1,7 +1,7 @@
 /** Applies the defaults to a validated spec: what constructs work from. */
 import { DEFAULTS, LIMIT_DEFAULTS, MEMORY_VOLUMES } from './defaults.js';
 import { quantityBytes } from './quantity.js';
-import type { MailAgentSpec, MailUser, NodePorts, ResourceList, ServiceType } from './types.js';
+import type { MailAgentSpec, MailUser, NetworkPeer, NodePorts, ResourceList, ServiceType } from './types.js';
 
 export interface ResolvedSpec {
   domain: string;
@@ -20,6 +20,8 @@ export interface ResolvedSpec {
   /** Sizes in bytes (agent.conf takes byte counts). */
   limits: { messageSize: number; mailboxSize: number; connectionsPerHost: number; recipientsPerMessage: number };
   faults: boolean;
+  /** Clients allowed to connect; undefined: anyone. */
+  allowFrom: NetworkPeer[] | undefined;
 }
 
 export function resolveSpec(spec: MailAgentSpec): ResolvedSpec {
@@ -52,6 +54,7 @@ export function resolveSpec(spec: MailAgentSpec): ResolvedSpec {
       recipientsPerMessage: spec.limits?.recipientsPerMessage ?? LIMIT_DEFAULTS.recipientsPerMessage,
     },
     faults: spec.faults?.enabled ?? false,
+    allowFrom: spec.network?.allowFrom,
   };
 }
 

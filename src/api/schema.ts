@@ -10,8 +10,9 @@ import {
 } from './defaults.js';
 import { quantityBytes } from './quantity.js';
 import type {
-  AuthSpec, CatchAllSpec, FaultsSpec, ImapSpec, LimitsSpec, MailAgentSpec, MailAgentStatus, MailUser, NodePorts,
-  ResourceList, ResourcesSpec, SecretKeyRef, ServiceSpec, StorageSpec, TlsSpec,
+  AuthSpec, CatchAllSpec, FaultsSpec, ImapSpec, LabelSelector, LabelSelectorRequirement, LimitsSpec, MailAgentSpec,
+  MailAgentStatus, MailUser, NetworkPeer, NetworkSpec, NodePorts, ResourceList, ResourcesSpec, SecretKeyRef,
+  ServiceSpec, StorageSpec, TlsSpec,
 } from './types.js';
 import { parseDurationMs } from './resolve.js';
 
@@ -33,6 +34,9 @@ export interface Schema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'boolean';
   description?: string;
   properties?: Record<string, Schema>;
+  /** A map: every value follows this schema (keys are free). */
+  additionalProperties?: Schema;
+  maxProperties?: number;
   required?: string[];
   items?: Schema;
   enum?: readonly string[];
@@ -193,6 +197,60 @@ const nodePort = (proto: string): Schema => ({
   type: 'integer', minimum: 30000, maximum: 32767,
   description: `Node port for ${proto} (type NodePort or LoadBalancer only).`,
 });
+
+/** Label values: empty, or 63 characters at most, alphanumeric at both ends. */
+export const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+/** Bounds that keep the CEL rules below cheap enough for the API server's cost budget. */
+export const MAX_ALLOW_FROM = 16;
+export const MAX_SELECTOR_TERMS = 16;
+
+const labelValue = (what: string): Schema => ({
+  type: 'string', maxLength: 63, pattern: LABEL_VALUE_PATTERN,
+  patternHint: 'a label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+  description: what,
+});
+
+const selectorRequirement: Schema = {
+  type: 'object',
+  required: ['key', 'operator'],
+  properties: props<LabelSelectorRequirement>({
+    key: { type: 'string', minLength: 1, maxLength: 317, description: 'The label key, e.g. "kubernetes.io/metadata.name".' },
+    operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'], description: 'In, NotIn, Exists or DoesNotExist.' },
+    values: { type: 'array', maxItems: MAX_SELECTOR_TERMS, items: labelValue('A label value.'), description: 'Values for In and NotIn (at least one); none for Exists and DoesNotExist.' },
+  }),
+  rules: [{
+    rule: "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)",
+    message: 'In and NotIn need at least one value; Exists and DoesNotExist take none: fix values or the operator',
+    holds: (self: LabelSelectorRequirement) => ['In', 'NotIn'].includes(self.operator) === (self.values !== undefined && self.values.length > 0),
+  }],
+};
+
+const labelSelector = (what: string): Schema => ({
+  type: 'object',
+  description: `${what} A Kubernetes label selector: matchLabels and/or matchExpressions; {} selects all.`,
+  properties: props<LabelSelector>({
+    matchLabels: {
+      type: 'object', maxProperties: MAX_SELECTOR_TERMS, additionalProperties: labelValue('A label value.'),
+      description: 'Labels that must all be present with these values.',
+    },
+    matchExpressions: { type: 'array', maxItems: MAX_SELECTOR_TERMS, items: selectorRequirement, description: 'Label requirements, all of which must hold.' },
+  }),
+});
+
+const networkPeer: Schema = {
+  type: 'object',
+  description: 'Clients allowed in, as a NetworkPolicy ingress peer: namespaceSelector alone admits every pod of those '
+    + 'namespaces; podSelector alone, those pods of the agent\'s namespace; both, those pods of those namespaces.',
+  properties: props<NetworkPeer>({
+    namespaceSelector: labelSelector('Namespaces whose pods may connect.'),
+    podSelector: labelSelector('Pods that may connect.'),
+  }),
+  rules: [{
+    rule: 'has(self.namespaceSelector) || has(self.podSelector)',
+    message: 'needs a namespaceSelector, a podSelector or both; an empty peer would admit nothing',
+    holds: (self: NetworkPeer) => self.namespaceSelector !== undefined || self.podSelector !== undefined,
+  }],
+};
 
 const specProperties = props<MailAgentSpec>({
   domain: {
@@ -363,6 +421,18 @@ const specProperties = props<MailAgentSpec>({
       enabled: { type: 'boolean', description: 'Answer the fault recipients. Default false.' },
     }),
   },
+  network: {
+    type: 'object',
+    description: 'Who may reach the agent. The agent never sends anything out (a deny-egress NetworkPolicy); '
+      + 'ingress is open unless allowFrom is set. Enforced only by a CNI with NetworkPolicy support.',
+    properties: props<NetworkSpec>({
+      allowFrom: {
+        type: 'array', minItems: 1, maxItems: MAX_ALLOW_FROM, items: networkPeer,
+        description: 'Only these clients may connect (a NetworkPolicy <name>-allow-from): every other pod is refused, '
+          + 'and so is traffic from outside the cluster (node ports, load balancers). Default: anyone may connect.',
+      },
+    }),
+  },
 });
 
 const condition: Schema = {
@@ -392,6 +462,8 @@ const statusProperties = props<MailAgentStatus>({
       type: 'object',
       properties: {
         name: { type: 'string' }, port: { type: 'integer' }, url: { type: 'string' },
+        nodePort: { type: 'integer', description: 'Node port of this endpoint (Service type NodePort or LoadBalancer): connect to any node\'s address on it.' },
+        externalUrl: { type: 'string', description: 'URL through the load balancer\'s address (Service type LoadBalancer, once assigned).' },
       },
     },
   },

@@ -77,6 +77,28 @@ export interface FaultsSpec {
   enabled?: boolean;
 }
 
+/** A Kubernetes label selector (metav1.LabelSelector). */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+/** Who may connect to the agent: as a NetworkPolicy ingress peer. */
+export interface NetworkPeer {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
+}
+
+export interface NetworkSpec {
+  allowFrom?: NetworkPeer[];
+}
+
 export interface MailAgentSpec {
   domain: string;
   users: MailUser[];
@@ -91,6 +113,7 @@ export interface MailAgentSpec {
   catchAll?: CatchAllSpec;
   limits?: LimitsSpec;
   faults?: FaultsSpec;
+  network?: NetworkSpec;
 }
 
 /** metav1.Condition */
@@ -107,6 +130,10 @@ export interface Endpoint {
   name: Protocol;
   port: number;
   url: string;
+  /** The Service's node port for this endpoint (type NodePort or LoadBalancer). */
+  nodePort?: number;
+  /** The URL through the load balancer's address (type LoadBalancer, once it has one). */
+  externalUrl?: string;
 }
 
 export interface MailAgentStatus {

@@ -55,6 +55,14 @@ export function checkSchema(value: unknown, schema: Schema, path: string, out: F
       value.forEach((item, i) => { checkSchema(item, items, `${path}[${i}]`, out); });
     }
   }
+  if (schema.type === 'object' && actual === 'object' && schema.additionalProperties) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (schema.maxProperties !== undefined && entries.length > schema.maxProperties) {
+      out.push({ path, message: `has ${entries.length} entries; at most ${schema.maxProperties} allowed` });
+    }
+    const each = schema.additionalProperties;
+    for (const [key, v] of entries) checkSchema(v, each, `${path}[${JSON.stringify(key)}]`, out);
+  }
   if (schema.type === 'object' && actual === 'object' && schema.properties) {
     const obj = value as Record<string, unknown>;
     // Own keys only: a "__proto__" key must neither satisfy a required field nor match a schema.

@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   get: { summary: 'print the values or the manifest of a release revision', load: async () => (await import('./commands/get.js')).getCommand },
   template: { summary: 'render a release\'s objects offline, without a cluster', load: async () => (await import('./commands/template.js')).templateCommand },
   mail: { summary: 'list, show, wait for, delete and send an agent\'s mail (for tests and CI)', load: async () => (await import('./commands/mail.js')).mailCommand },
+  roster: { summary: 'hand out credentials: per student and user, address, password, hosts and ports, CA', load: async () => (await import('./commands/roster.js')).rosterCommand },
   operator: { summary: 'run the MailAgent operator (or print its RBAC rules)', load: async () => (await import('./commands/operator.js')).operatorCommand },
 };
 

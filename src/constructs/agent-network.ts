@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from './k8s.js';
 import { IMAP_PROTOCOLS, PROTOCOLS, SERVICE_PORTS } from '../api/defaults.js';
 import type { ResolvedSpec } from '../api/resolve.js';
+import type { NetworkPeer } from '../api/types.js';
 
 export interface AgentServiceProps {
   name: string;
@@ -55,6 +56,34 @@ export class DenyEgressPolicy extends Construct {
         podSelector: { matchLabels: props.selector },
         // Egress listed with no egress rules: nothing may leave the pod.
         policyTypes: ['Egress'],
+      },
+    });
+  }
+}
+
+export interface AllowFromProps {
+  name: string;
+  labels: Record<string, string>;
+  selector: Record<string, string>;
+  /** spec.network.allowFrom: at least one peer. */
+  peers: readonly NetworkPeer[];
+}
+
+/**
+ * Admits connections to the agent only from the listed peers (spec.network.allowFrom).
+ * A separate policy from DenyEgressPolicy so that removing the allow-list
+ * prunes exactly this object and the egress rule never changes. NetworkPolicies
+ * add up: a pod selected by an Ingress policy accepts only what some policy admits.
+ */
+export class AllowFromPolicy extends Construct {
+  constructor(scope: Construct, id: string, props: AllowFromProps) {
+    super(scope, id);
+    new k8s.KubeNetworkPolicy(this, 'Resource', {
+      metadata: { name: props.name, labels: props.labels },
+      spec: {
+        podSelector: { matchLabels: props.selector },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: props.peers.map((p) => structuredClone(p)) }],
       },
     });
   }

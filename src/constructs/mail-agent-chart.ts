@@ -9,7 +9,7 @@ import type { Construct } from 'constructs';
 import type { ResolvedSpec } from '../api/resolve.js';
 import { AgentConfig } from './agent-config.js';
 import { AgentCredentials, AgentTlsSecret } from './agent-secrets.js';
-import { AgentService, DenyEgressPolicy } from './agent-network.js';
+import { AgentService, AllowFromPolicy, DenyEgressPolicy } from './agent-network.js';
 import { AgentWorkload } from './agent-workload.js';
 import { MailClaim } from './agent-storage.js';
 import { agentLabels, childNames, selectorLabels } from './names.js';
@@ -87,6 +87,9 @@ export class MailAgentChart extends Chart {
     new AgentWorkload(this, 'Workload', { names, labels, selector, spec, inputsHash });
     new AgentService(this, 'Service', { name: names.service, labels, selector, spec });
     new DenyEgressPolicy(this, 'DenyEgress', { name: names.networkPolicy, labels, selector });
+    if (spec.allowFrom) {
+      new AllowFromPolicy(this, 'AllowFrom', { name: names.allowFromPolicy, labels, selector, peers: spec.allowFrom });
+    }
     if (spec.storage.persistent) {
       new MailClaim(this, 'MailClaim', { name: names.mailClaim, labels, storage: spec.storage });
     }

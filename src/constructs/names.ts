@@ -8,6 +8,8 @@ export interface ChildNames {
   tls: string;
   mailClaim: string;
   networkPolicy: string;
+  /** The ingress allow-list (spec.network.allowFrom). */
+  allowFromPolicy: string;
 }
 
 export function childNames(agent: string): ChildNames {
@@ -19,6 +21,7 @@ export function childNames(agent: string): ChildNames {
     tls: `${agent}-tls`,
     mailClaim: `${agent}-mail`,
     networkPolicy: `${agent}-deny-egress`,
+    allowFromPolicy: `${agent}-allow-from`,
   };
 }
 

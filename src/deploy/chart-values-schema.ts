@@ -29,10 +29,11 @@ function toJsonSchema(s: Schema, path: string): JsonSchema {
   if (s.description) out.description = s.description;
   if (s.enum) out.enum = [...s.enum];
   if (s.pattern) out.pattern = s.pattern;
-  for (const k of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems'] as const) {
+  for (const k of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'maxProperties'] as const) {
     if (s[k] !== undefined) out[k] = s[k];
   }
   if (s.required?.length) out.required = [...s.required];
+  if (s.additionalProperties) out.additionalProperties = toJsonSchema(s.additionalProperties, `${path}{}`);
   if (s.properties) {
     out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, toJsonSchema(v, `${path}.${k}`)]));
     out.additionalProperties = false;
@@ -40,6 +41,12 @@ function toJsonSchema(s: Schema, path: string): JsonSchema {
   if (s.items) out.items = toJsonSchema(s.items, `${path}[]`);
   if (path === 'spec.users[].name') out.not = { enum: [...RESERVED_USER_NAMES] };
   return out;
+}
+
+/** The schema without its string patterns (for fields holding "{{name}}" placeholders). */
+function withoutPatterns(s: JsonSchema): JsonSchema {
+  return Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'pattern').map(([k, v]) => [k,
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? withoutPatterns(v as JsonSchema) : v]));
 }
 
 const specProperties = (): Record<string, JsonSchema> =>
@@ -94,9 +101,19 @@ export function mailAgentChartValuesSchema(): JsonSchema {
             type: 'string', minLength: 1, maxLength: 253,
             description: 'Domain of each agent: "{{name}}" is replaced by the agent\'s name, "{{index}}" by its number, e.g. "{{name}}.lab".',
           },
+          namespaceTemplate: {
+            type: 'string', minLength: 1, maxLength: 63,
+            description: 'Put each agent in its own namespace, created by the chart: "{{name}}", "{{index}}" and "{{release}}" are replaced, e.g. "{{release}}-{{name}}". Default: the release namespace.',
+          },
+          studentGroupTemplate: {
+            type: 'string', minLength: 1, maxLength: 253,
+            description: 'A Role and RoleBinding per agent letting this group (e.g. "net101:{{name}}") read only its own credentials Secret, CA ConfigMap and MailAgent.',
+          },
           labels: stringMap('Extra labels of every classroom MailAgent.'),
           annotations: stringMap('Extra annotations of every classroom MailAgent.'),
           ...specWithoutDomain,
+          // Strings here may name the student ("{{name}}-ws"): checked by the CRD once substituted.
+          ...(spec.network ? { network: withoutPatterns(spec.network) } : {}),
         },
         additionalProperties: false,
       },

@@ -49,7 +49,8 @@ export interface StatusReport {
 
 const SCHEMES: Record<Protocol, string> = PROTOCOL_SCHEMES;
 
-async function readOrUndefined<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
+/** A read that returns undefined for 404 (shared with src/roster). */
+export async function readOrUndefined<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
   try {
     return await read();
   } catch (err) {

@@ -4,6 +4,7 @@
  * the set that are no longer desired are deleted.
  */
 import * as k8s from '@kubernetes/client-node';
+import { toClientModel } from './client-model.js';
 import { kubeError, isNotFound } from './errors.js';
 import { OWNED_KINDS, objectKey } from './owned-kinds.js';
 import type { KindRef } from './owned-kinds.js';
@@ -19,7 +20,7 @@ export async function applyObject<T extends KubeObject>(api: k8s.KubernetesObjec
   try {
     // force: we are the single writer of these fields; take them back from
     // whoever edited them by hand (drift repair).
-    return await api.patch(obj, undefined, opts.dryRun ? 'All' : undefined, opts.fieldManager, true, k8s.PatchStrategy.ServerSideApply);
+    return await api.patch(toClientModel(obj), undefined, opts.dryRun ? 'All' : undefined, opts.fieldManager, true, k8s.PatchStrategy.ServerSideApply);
   } catch (err) {
     throw kubeError(err, `apply ${objectKey(obj)}`);
   }

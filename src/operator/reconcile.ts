@@ -25,7 +25,7 @@ import { imageAllowed } from './image-policy.js';
 import type { OperatorMetrics } from './metrics.js';
 import { FIELD_MANAGER } from './rbac.js';
 import { computeStatus, sameJson } from './status.js';
-import type { DeploymentState } from './status.js';
+import type { DeploymentState, ServiceState } from './status.js';
 
 export const MANAGED_BY = 'mailagent-operator';
 
@@ -252,6 +252,15 @@ export class Reconciler {
     };
   }
 
+  private serviceState(agent: MailAgent): ServiceState | undefined {
+    const svc = this.deps.view.child('Service', agent.metadata.namespace ?? '', agent.metadata.name) as (KubeObject & { spec?: k8s.V1ServiceSpec; status?: k8s.V1ServiceStatus }) | undefined;
+    if (!svc) return undefined;
+    const nodePorts: Record<string, number> = {};
+    for (const p of svc.spec?.ports ?? []) if (p.name && p.nodePort) nodePorts[p.name] = p.nodePort;
+    const ingress = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname).filter((a): a is string => Boolean(a));
+    return { nodePorts, ingress };
+  }
+
   private async writeStatus(agent: MailAgent, spec: ResolvedSpec | undefined, problem: { reason: string; message: string } | undefined, expiry: Date | undefined, now: Date): Promise<void> {
     const previous = agent.status;
     const status = computeStatus({
@@ -261,6 +270,7 @@ export class Reconciler {
       spec,
       problem,
       deployment: this.deploymentState(agent),
+      service: this.serviceState(agent),
       userCount: Array.isArray(agent.spec.users) ? agent.spec.users.length : 0,
       expiresAt: expiry?.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     }, previous, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));

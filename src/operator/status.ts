@@ -16,6 +16,14 @@ export interface DeploymentState {
   updatedReplicas?: number | undefined;
 }
 
+/** What the live Service says about reaching the agent from outside the cluster. */
+export interface ServiceState {
+  /** Node port per Service port name (NodePort and LoadBalancer Services). */
+  nodePorts: Record<string, number>;
+  /** The load balancer's addresses (IP or host name), once assigned. */
+  ingress: string[];
+}
+
 export interface Observation {
   name: string;
   namespace: string;
@@ -24,6 +32,7 @@ export interface Observation {
   /** Set when inputs are wrong: Degraded=True with this reason and message. */
   problem?: { reason: string; message: string } | undefined;
   deployment?: DeploymentState | undefined;
+  service?: ServiceState | undefined;
   tlsSecret?: string | undefined;
   expiresAt?: string | undefined;
   userCount: number;
@@ -42,11 +51,23 @@ export function mergeConditions(previous: readonly Condition[] | undefined, next
   });
 }
 
-export function endpointsFor(name: string, namespace: string, spec: ResolvedSpec): { host: string; endpoints: Endpoint[] } {
+/**
+ * The in-cluster URL of each port, plus what the live Service adds: its node
+ * port, and the load balancer's URL. A node's address is not written: any
+ * node serves a node port, nodes come and go, and which of their addresses
+ * students can reach only the cluster's admin knows (`mailagent roster` asks
+ * for it, or reads the nodes).
+ */
+export function endpointsFor(name: string, namespace: string, spec: ResolvedSpec, service?: ServiceState): { host: string; endpoints: Endpoint[] } {
   const host = `${childNames(name).service}.${namespace}.svc`;
-  const endpoints = PROTOCOLS.filter((p) => spec.imap || !IMAP_PROTOCOLS.includes(p)).map((p) => ({
-    name: p, port: SERVICE_PORTS[p], url: `${PROTOCOL_SCHEMES[p]}://${host}:${SERVICE_PORTS[p]}`,
-  }));
+  const external = service?.ingress[0];
+  const endpoints = PROTOCOLS.filter((p) => spec.imap || !IMAP_PROTOCOLS.includes(p)).map((p) => {
+    const e: Endpoint = { name: p, port: SERVICE_PORTS[p], url: `${PROTOCOL_SCHEMES[p]}://${host}:${SERVICE_PORTS[p]}` };
+    const nodePort = spec.serviceType === 'ClusterIP' ? undefined : service?.nodePorts[p];
+    if (nodePort !== undefined) e.nodePort = nodePort;
+    if (spec.serviceType === 'LoadBalancer' && external !== undefined) e.externalUrl = `${PROTOCOL_SCHEMES[p]}://${external}:${SERVICE_PORTS[p]}`;
+    return e;
+  });
   return { host, endpoints };
 }
 
@@ -85,7 +106,7 @@ export function computeStatus(obs: Observation, previous: MailAgentStatus | unde
     userCount: obs.userCount,
   };
   if (obs.spec) {
-    Object.assign(status, endpointsFor(obs.name, obs.namespace, obs.spec));
+    Object.assign(status, endpointsFor(obs.name, obs.namespace, obs.spec, obs.service));
     status.tlsSecret = obs.spec.tlsSecretName ?? names.tls;
   } else if (previous?.host) {
     status.host = previous.host;

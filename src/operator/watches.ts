@@ -8,6 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL } from '../api/types.js';
 import type { MailAgent } from '../api/types.js';
 import type { KubeObject } from '../kube/apply.js';
+import { fromClientModel } from '../kube/client-model.js';
 import { OWNED_KINDS } from '../kube/owned-kinds.js';
 import type { KindRef } from '../kube/owned-kinds.js';
 import type { Logger } from './log.js';
@@ -49,7 +50,8 @@ export class Watches implements ClusterView {
       const plural = PLURALS[kind.kind] ?? '';
       const list = async (): Promise<k8s.KubernetesListObject<KubeObject>> => {
         const res = await objects.list<KubeObject>(kind.apiVersion, kind.kind, namespace, undefined, undefined, undefined, undefined, selector);
-        for (const item of res.items) { item.apiVersion = kind.apiVersion; item.kind = kind.kind; }
+        // Watch events carry plain JSON; listed items come as client models: make them alike.
+        res.items = res.items.map((item) => fromClientModel({ ...item, apiVersion: kind.apiVersion, kind: kind.kind }));
         return res;
       };
       const informer = k8s.makeInformer<KubeObject>(kc, resourcePath(kind, plural, namespace), list, selector);

@@ -232,7 +232,7 @@ describe('charts on the API server', () => {
 
   test('helm install of the mailagent chart: a classroom of 30 MailAgents in one go', async () => {
     const r = await helmOk(['install', 'class', AGENTS_CHART, '-n', ns.name, '-f', classroomValues]);
-    expect(r.stdout).toMatch(/30 MailAgent\(s\) in namespace/);
+    expect(r.stdout).toMatch(/30 MailAgent\(s\):/);
     const agents = await mailAgents('class');
     const expected = Array.from({ length: 30 }, (_, i) => `student-${String(i + 1).padStart(2, '0')}`);
     expect(agents.map((a) => a.metadata.name).sort()).toEqual(expected);

@@ -26,7 +26,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   deploy: ['api', 'constructs', 'kube', 'render', 'secrets'],
   // Reading mail: beside operator and deploy, used by the CLI (and a server).
   inbox: ['api', 'constructs', 'kube'],
-  cli: ['api', 'constructs', 'kube', 'render', 'secrets', 'operator', 'deploy', 'inbox'],
+  // Handing out credentials: reads agents made by the operator and releases made by the deployer.
+  roster: ['api', 'constructs', 'kube', 'render', 'secrets', 'deploy'],
+  cli: ['api', 'constructs', 'kube', 'render', 'secrets', 'operator', 'deploy', 'inbox', 'roster'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -58,11 +58,24 @@ schema cannot check what a classroom generates).
 {{- with $v.classroom }}
 {{- $count := int .count }}
 {{- $width := len (toString $count) | max 2 }}
-{{- $shared := omit . "count" "namePrefix" "domainTemplate" }}
+{{- /* Fixed node ports are the same for every agent of a classroom: the second Service would be refused. */}}
+{{- if and .service (hasKey (.service | default dict) "nodePorts") }}
+{{- fail "mailagent chart: classroom.service.nodePorts would give every student's agent the same node ports, and Kubernetes refuses a node port twice; remove it: the API server allocates free node ports, and `mailagent roster` prints them" }}
+{{- end }}
+{{- $shared := omit . "count" "namePrefix" "domainTemplate" "namespaceTemplate" "studentGroupTemplate" | toJson }}
 {{- range $i := untilStep 1 (add1 $count | int) 1 }}
 {{- $name := printf "%s-%0*d" $v.classroom.namePrefix $width $i }}
 {{- $domain := $v.classroom.domainTemplate | replace "{{name}}" $name | replace "{{index}}" (toString $i) }}
-{{- $given = append $given (merge (dict "name" $name "domain" $domain) (deepCopy $shared)) }}
+{{- /* Any string of the shared fields may name the student too, e.g. network.allowFrom's namespace. */}}
+{{- $own := $shared | replace "{{name}}" $name | replace "{{index}}" (toString $i) | fromJson }}
+{{- $extra := dict }}
+{{- with $v.classroom.namespaceTemplate }}
+{{- $_ := set $extra "namespace" (. | replace "{{name}}" $name | replace "{{index}}" (toString $i) | replace "{{release}}" $.Release.Name) }}
+{{- end }}
+{{- with $v.classroom.studentGroupTemplate }}
+{{- $_ := set $extra "studentGroup" (. | replace "{{name}}" $name | replace "{{index}}" (toString $i) | replace "{{release}}" $.Release.Name) }}
+{{- end }}
+{{- $given = append $given (merge (dict "name" $name "domain" $domain) $extra $own) }}
 {{- end }}
 {{- end }}
 {{- $seen := dict }}
@@ -80,9 +93,13 @@ schema cannot check what a classroom generates).
 {{- if not (regexMatch "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$" $domain) }}
 {{- fail (printf "mailagent chart: agent %q: domain %q must be a lowercase RFC 1123 domain with at least one dot whose last label starts with a letter, such as \"pouet.com\"" $name $domain) }}
 {{- end }}
-{{- $own := omit . "name" "labels" "annotations" }}
+{{- $namespace := .namespace | default $.Release.Namespace }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" $namespace) }}
+{{- fail (printf "mailagent chart: agent %q: namespace %q (from classroom.namespaceTemplate) must be a lowercase DNS label of at most 63 characters" $name $namespace) }}
+{{- end }}
+{{- $own := omit . "name" "labels" "annotations" "namespace" "studentGroup" }}
 {{- $spec := include "mailagent.merge" (dict "base" ($v.defaults | default dict) "over" $own) | fromJson }}
-{{- $out = append $out (dict "name" $name "labels" (.labels | default dict) "annotations" (.annotations | default dict) "spec" $spec) }}
+{{- $out = append $out (dict "name" $name "namespace" $namespace "studentGroup" (.studentGroup | default "") "labels" (.labels | default dict) "annotations" (.annotations | default dict) "spec" $spec) }}
 {{- end }}
 {{- toJson $out }}
 {{- end }}

@@ -99,10 +99,11 @@ describe('status.endpoints from outside the cluster', () => {
   }, undefined, 'T');
 
   it('NodePort: each endpoint carries its node port', () => {
-    const s = obs({ nodePorts: { smtp: 30025, smtps: 30465, pop3: 30110, pop3s: 30995 }, ingress: [] }, 'NodePort');
+    const s = obs({ nodePorts: { smtp: 30025, smtps: 30465, submission: 30587, pop3: 30110, pop3s: 30995 }, ingress: [] }, 'NodePort');
     expect(s.endpoints).toEqual([
       { name: 'smtp', port: 25, url: 'smtp://student-07.net101.svc:25', nodePort: 30025 },
       { name: 'smtps', port: 465, url: 'smtps://student-07.net101.svc:465', nodePort: 30465 },
+      { name: 'submission', port: 587, url: 'smtp://student-07.net101.svc:587', nodePort: 30587 },
       { name: 'pop3', port: 110, url: 'pop3://student-07.net101.svc:110', nodePort: 30110 },
       { name: 'pop3s', port: 995, url: 'pop3s://student-07.net101.svc:995', nodePort: 30995 },
     ]);

@@ -270,7 +270,7 @@ describe('mailagent roster on the command line (no cluster)', () => {
   const kubeconfig = path.join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, [
     'apiVersion: v1', 'kind: Config', 'current-context: nowhere',
-    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:2"}}]',
     'users: [{name: u, user: {token: t}}]',
     'contexts: [{name: nowhere, context: {cluster: c, user: u}}]', '',
   ].join('\n'));
@@ -294,6 +294,6 @@ describe('mailagent roster on the command line (no cluster)', () => {
   it('an unreachable cluster is a user error, not a stack trace', () => {
     const r = mailagent('student-07', '-n', 'net101');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^mailagent roster: cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+    expect(r.stderr).toMatch(/^mailagent roster: cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:2 \(ECONNREFUSED\)/);
   });
 });

@@ -10,6 +10,7 @@
  * and it is the same listener a Kubernetes port-forward connects to.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { INBOX_LOOPBACK_PORT } from '../../src/api/defaults.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { openImapSession } from '../../src/inbox/imap-mailbox.js';
 import { WaitTimeoutError } from '../../src/inbox/errors.js';
@@ -37,15 +38,15 @@ describe('src/inbox against the image (IMAP on loopback only, imap=false)', () =
   let inbox: Inbox;
 
   beforeAll(async () => {
-    for (const k of ['SMTP', 'SMTPS', 'POP3', 'POP3S', 'IMAP', 'IMAPS']) ports[k] = await freePort();
+    for (const k of ['SMTP', 'SMTPS', 'SUBMISSION', 'POP3', 'POP3S', 'IMAP', 'IMAPS', 'INBOX']) ports[k] = await freePort();
     agent = await Agent.start({
       ports: [],
       env: { MAILAGENT_DOMAIN: 'pouet.com', ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [`MAILAGENT_${k}_PORT`, String(v)])) },
       extraArgs: ['--network', 'host'],
     });
     await waitForBanner(ports.SMTP!, '220');
-    await waitForBanner(ports.IMAP!, '* OK');
-    inbox = new Inbox({ user: 'tutu', connect: () => openImapSession({ host: '127.0.0.1', port: ports.IMAP!, user: 'tutu', password: 'tutu' }) });
+    await waitForBanner(ports.INBOX!, '* OK');
+    inbox = new Inbox({ user: 'tutu', connect: () => openImapSession({ host: '127.0.0.1', port: ports.INBOX!, user: 'tutu', password: 'tutu' }) });
   });
   afterAll(async () => {
     await inbox.close();
@@ -54,13 +55,16 @@ describe('src/inbox against the image (IMAP on loopback only, imap=false)', () =
 
   it('serves IMAP on 127.0.0.1 only: not on the container\'s other addresses, and no IMAPS', async () => {
     const listeners = await agent.exec(['cat', '/proc/net/tcp']);
-    const imapHex = ports.IMAP!.toString(16).toUpperCase().padStart(4, '0');
+    const imapHex = ports.INBOX!.toString(16).toUpperCase().padStart(4, '0');
+    // The clients' IMAP port stays closed (imap=false).
+    const clientImapHex = ports.IMAP!.toString(16).toUpperCase().padStart(4, '0');
     const bound = listeners.stdout.split('\n').filter((l) => / 0A /.test(l)).map((l) => l.trim().split(/\s+/)[1]);
     expect(bound).toContain(`0100007F:${imapHex}`);
     expect(bound).not.toContain(`00000000:${imapHex}`);
+    expect(bound.some((b) => b?.endsWith(`:${clientImapHex}`))).toBe(false);
     expect(bound.some((b) => b?.endsWith(`:${ports.IMAPS!.toString(16).toUpperCase().padStart(4, '0')}`))).toBe(false);
     expect((await agent.logs()).match(/^mailagent: ports .*$/m)?.[0]).toBe(
-      `mailagent: ports smtp ${ports.SMTP} smtps ${ports.SMTPS} pop3 ${ports.POP3} pop3s ${ports.POP3S}`);
+      `mailagent: ports smtp ${ports.SMTP} smtps ${ports.SMTPS} submission ${ports.SUBMISSION} pop3 ${ports.POP3} pop3s ${ports.POP3S}; inbox (IMAP, 127.0.0.1 only) ${ports.INBOX}`);
   });
 
   it('waitFor, begun before the mail is sent, returns it with text, html, links and attachments', async () => {
@@ -111,16 +115,17 @@ describe('src/inbox against the image (IMAP on loopback only, imap=false)', () =
 
   it('clients cannot reach it from outside the container namespace (published ports go to the container address)', async () => {
     // Same image, bridge network, IMAP port published: nothing answers, since Dovecot listens on 127.0.0.1 only.
-    const other = await Agent.start({ hostname: 'pouet.com', ports: [25, 143] });
+    const other = await Agent.start({ hostname: 'pouet.com', ports: [25, 143, INBOX_LOOPBACK_PORT] });
     try {
       await waitForBanner(other.port(25), '220');
       let inside = '';
       for (let i = 0; i < 20 && !inside.startsWith('* OK'); i++) {
-        inside = (await podman(['exec', other.name, 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/143 && head -1 <&3'])).stdout;
+        inside = (await podman(['exec', other.name, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${String(INBOX_LOOPBACK_PORT)} && head -1 <&3`])).stdout;
         if (!inside.startsWith('* OK')) await new Promise((r) => setTimeout(r, 250));
       }
       expect(inside).toMatch(/^\* OK .*Dovecot ready/);
       expect(await readBanner(other.port(143), 3000)).not.toMatch(/^\* OK/);
+      expect(await readBanner(other.port(INBOX_LOOPBACK_PORT), 3000)).not.toMatch(/^\* OK/);
     } finally {
       await other.remove();
     }

@@ -96,8 +96,9 @@ except poplib.error_proto as e:
   it('has IMAP off for clients by default (only the loopback listener `mailagent mail` reads through)', async () => {
     expect(await readBanner(agent.port(143), 1000)).not.toMatch(/^\* OK/);
     const listening = (await agent.exec(['cat', '/proc/net/tcp'])).stdout;
-    expect(listening).toMatch(/ 0100007F:008F 00000000:0000 0A /); // 127.0.0.1:143
-    expect(listening).not.toMatch(/ 00000000:008F 00000000:0000 0A /); // 0.0.0.0:143
+    expect(listening).toMatch(/ 0100007F:279F 00000000:0000 0A /); // 127.0.0.1:10143, the loopback-only inbox listener
+    expect(listening).not.toMatch(/ 00000000:279F 00000000:0000 0A /); // not 0.0.0.0:10143
+    expect(listening).not.toMatch(/:008F 00000000:0000 0A /); // nothing on 143
     expect(listening).not.toMatch(/:03E1 00000000:0000 0A /); // no IMAPS (993)
   });
 

@@ -68,6 +68,8 @@ beforeAll(async () => {
 describe('32 students on node ports: no collision, status.endpoints, roster = Secrets + Services', () => {
   const ns = withNamespace('class-np');
   const COUNT = 32;
+  // smtp, smtps, submission, pop3, pop3s (IMAP off).
+  const ENDPOINTS = 5;
   let operator: OperatorProcess | undefined;
   beforeAll(async () => { operator = await startOperator(ns.name); });
   afterAll(async () => { await operator?.stop(); });
@@ -81,13 +83,13 @@ describe('32 students on node ports: no collision, status.endpoints, roster = Se
     type Agent = { metadata: { name: string }; status?: { endpoints?: { name: string; port: number; nodePort?: number }[] } };
     const agents = await waitFor(async () => {
       const list = await custom().listNamespacedCustomObject({ ...G, namespace: ns.name }) as { items: Agent[] };
-      const done = list.items.filter((a) => a.status?.endpoints?.length === 4 && a.status.endpoints.every((e) => e.nodePort));
+      const done = list.items.filter((a) => a.status?.endpoints?.length === ENDPOINTS && a.status.endpoints.every((e) => e.nodePort));
       return done.length === COUNT ? list.items : undefined;
     }, STATUS_TIMEOUT_MS, `${COUNT} MailAgents with node ports in status.endpoints\n${operator?.log.slice(-2000) ?? ''}`, 1000);
 
     const fromStatus = agents.flatMap((a) => a.status?.endpoints?.map((e) => e.nodePort) ?? []);
-    expect(fromStatus).toHaveLength(COUNT * 4);
-    expect(new Set(fromStatus).size).toBe(COUNT * 4);
+    expect(fromStatus).toHaveLength(COUNT * ENDPOINTS);
+    expect(new Set(fromStatus).size).toBe(COUNT * ENDPOINTS);
     for (const p of fromStatus) expect(p).toBeGreaterThanOrEqual(30000);
     // Status says what the Services say.
     const services = await core().listNamespacedService({ namespace: ns.name });
@@ -108,8 +110,10 @@ describe('32 students on node ports: no collision, status.endpoints, roster = Se
         agent: row.agent, namespace: ns.name, domain: `${row.agent}.lab`, user: row.user, address: `${row.user}@${row.agent}.lab`,
         password: secret[row.user ?? ''], host: NODE_ADDRESS,
         smtp: String(ports.get('smtp')?.nodePort), smtps: String(ports.get('smtps')?.nodePort),
+        submission: String(ports.get('submission')?.nodePort),
         pop3: String(ports.get('pop3')?.nodePort), pop3s: String(ports.get('pop3s')?.nodePort),
-        cluster_host: `${row.agent}.${ns.name}.svc`, cluster_smtp: '25', cluster_smtps: '465', cluster_pop3: '110', cluster_pop3s: '995',
+        cluster_host: `${row.agent}.${ns.name}.svc`, cluster_smtp: '25', cluster_smtps: '465', cluster_submission: '587',
+        cluster_pop3: '110', cluster_pop3s: '995',
         ca_configmap: `${row.agent}-config/ca.crt`,
       });
       expect(row.password).toMatch(/^.{20}$/);
@@ -256,7 +260,8 @@ describe('roster of a deployer release', () => {
       ['release', 'qa@app.test', secret.qa, `app.${ns.name}.svc`],
       ['release', 'dev@app.test', secret.dev, `app.${ns.name}.svc`],
     ]);
-    expect(entries[0]?.endpoints.map((e: any) => [e.name, e.cluster.port])).toEqual([['smtp', 25], ['smtps', 465], ['pop3', 110], ['pop3s', 995]]);
+    expect(entries[0]?.endpoints.map((e: any) => [e.name, e.cluster.port]).sort((a: any, b: any) => a[1] - b[1]))
+      .toEqual([['smtp', 25], ['pop3', 110], ['smtps', 465], ['submission', 587], ['pop3s', 995]]);
     const missing = await mailagent(['roster', 'nope', '-n', ns.name]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no MailAgent and no deployer release named "nope"/);

@@ -5,6 +5,7 @@
  * trust. Pure: built from facts read elsewhere (read.ts), so every case is
  * unit-testable without a cluster.
  */
+import { UserError } from '../api/errors.js';
 
 /** One port of an agent, as the MailAgent status (or the live Service) lists it. */
 export interface EndpointFacts {
@@ -106,8 +107,7 @@ export interface RosterOptions {
   nodeAddress?: string | undefined;
 }
 
-export class RosterError extends Error {
-  readonly userError = true;
+export class RosterError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'RosterError';

@@ -65,6 +65,7 @@ describe('layering of src/', () => {
 });
 
 describe('one UserError base class', () => {
+  const files = sourceFiles(SRC);
   it.each([
     ['DeployError', new DeployError('x')],
     ['UsageError', new UsageError('x')],
@@ -73,5 +74,10 @@ describe('one UserError base class', () => {
   ])('%s is a UserError, with no duck-typed flag', (_name, err) => {
     expect(err).toBeInstanceOf(UserError);
     expect('userError' in err).toBe(false);
+  });
+
+  it('no error class in src/ carries a duck-typed userError flag (the CLI would print it as an internal error, exit 2)', () => {
+    const flagged = files.filter((f) => /\buserError\s*=\s*true\b/.test(readFileSync(f, 'utf8'))).map((f) => path.relative(SRC, f));
+    expect(flagged).toEqual([]);
   });
 });
